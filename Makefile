@@ -1,0 +1,65 @@
+# Lifeboat: host build, tests and benchmarks. mk/*.mk add the boot stick (static build, kernel,
+# initramfs, USB image) and its targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
+             -D_FILE_OFFSET_BITS=64 -DNCURSES_WIDECHAR=1 -pthread -Iimager -Itui
+HOST_LIBS ?= -lext2fs -lcom_err -ldeflate -lncursesw -pthread
+
+ENGINE_SRCS := $(sort $(wildcard imager/*.c))
+CLI_SRCS    := $(sort $(wildcard imager/cli/*.c))
+TUI_SRCS    := $(sort $(wildcard tui/*.c))
+UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
+
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TUI_OBJS    := $(TUI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all lifeboat deps check check-fast unit bench run clean
+all: lifeboat
+lifeboat: $(BUILD)/lifeboat
+
+$(BUILD)/%.o: %.c $(wildcard imager/*.h tui/*.h imager/cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LB_CFLAGS) -MMD -c -o $@ $<
+
+$(BUILD)/libimager.a: $(ENGINE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lifeboat: $(CLI_OBJS) $(TUI_OBJS) $(BUILD)/libimager.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(TUI_OBJS) $(BUILD)/libimager.a $(HOST_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libimager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
+
+unit: $(UNIT_BINS)
+
+deps:
+	scripts/install-deps.sh host
+
+# Suites run by make check; mk/*.mk add theirs (boot).
+CHECK_SUITES := unit cli tui
+-include $(wildcard mk/*.mk)
+
+check: deps lifeboat unit $(CHECK_DEPS)
+	tests/run.sh $(CHECK_SUITES)
+
+# The engine's tests only: quick feedback while developing.
+check-fast: lifeboat unit
+	tests/run.sh unit cli
+
+bench: lifeboat
+	scripts/install-deps.sh bench
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
