@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD   ?= build
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
+LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -D_GNU_SOURCE \
              -D_FILE_OFFSET_BITS=64 -DNCURSES_WIDECHAR=1 -pthread -Iimager -Itui
 HOST_LIBS ?= -lext2fs -lcom_err -ldeflate -lncursesw -pthread
 

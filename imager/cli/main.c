@@ -1,10 +1,88 @@
+/* lifeboat: the command line. With no command it starts the interactive screens. */
 #include <stdio.h>
 #include <string.h>
-#include "lifeboat.h"
+#include "cli.h"
 #include "tui.h"
+
+static const char usage[] =
+"Usage: lifeboat [COMMAND [ARGS]]\n"
+"Backs up, restores, clones and verifies whole disks. With no command, starts the\n"
+"interactive screens (the same as 'lifeboat tui').\n"
+"\n"
+"Commands:\n"
+"  list [--json]\n"
+"      Every disk: path, size, model, serial, transport, sector sizes, partition table,\n"
+"      partitions with filesystem, label, UUID, used/total, and what is mounted.\n"
+"  backup SOURCE IMAGE [--partitions 1,3] [--level N] [--threads N]\n"
+"                      [--split SIZE | --no-split] [--note TEXT] [--quiet] [--plan]\n"
+"      Saves disk (or disk-image file) SOURCE into IMAGE ('-' = standard output).\n"
+"      Filesystems Lifeboat understands (ext2/3/4, FAT12/16/32, swap) are read by their\n"
+"      used blocks only; everything else, and every area outside partitions (boot code,\n"
+"      partition tables, gaps, the tail), is copied raw. Zeros cost nothing.\n"
+"      --partitions  only these partitions (boot areas are always included)\n"
+"      --level N     DEFLATE level 0 (store) to 12; default 1 (fast)\n"
+"      --threads N   compression threads; default: one per core\n"
+"      --split SIZE  write segments of SIZE (e.g. 4000M): IMAGE, IMAGE.002, IMAGE.003...\n"
+"                    On a FAT destination images are split below 4 GiB by default.\n"
+"      --no-split    never split\n"
+"      --plan        only print what would be read, and how, then exit\n"
+"      The image is written as IMAGE.part and renamed when complete and synced.\n"
+"  restore IMAGE TARGET [--partition N [--to M]] [--no-verify] [--yes] [--threads N]\n"
+"      Writes IMAGE ('-' = standard input) onto TARGET (a disk or disk-image file).\n"
+"      A larger target is fine (the backup GPT moves to its end); a smaller one is fine\n"
+"      when every partition fits, otherwise it is refused with the bytes missing.\n"
+"      --partition N  restore only partition N of the image, into TARGET itself (a\n"
+"                     partition device or file), or with --to M into partition M of\n"
+"                     the disk TARGET; the destination must be at least as large.\n"
+"      After writing, what was written is read back and checked (--no-verify skips it).\n"
+"      Refuses a target that is mounted or in use, or that holds the image.\n"
+"  verify IMAGE [--against DEVICE]\n"
+"      Decodes the whole image and checks every checksum, the index and the totals;\n"
+"      --against also compares the image's data with DEVICE.\n"
+"  info IMAGE [--json]\n"
+"      The image's description: source disk, date, layout, methods, totals.\n"
+"  clone SOURCE TARGET [--no-verify] [--yes] [--threads N]\n"
+"      Copies SOURCE onto TARGET directly (used blocks only, as backup does).\n"
+"  tui [--disk FILE]... \n"
+"      The interactive screens; --disk uses these disk-image files instead of the\n"
+"      machine's disks.\n"
+"\n"
+"Common options: --quiet (no progress on stderr), --help, --version.\n"
+"Restore and clone ask to type 'yes' on the terminal unless --yes is given.\n"
+"Ctrl-C cancels cleanly: no image is left under its final name.\n"
+"\n"
+"Exit status: 0 success; 1 error (I/O, out of space...); 2 wrong arguments;\n"
+"3 damaged, incomplete or foreign image; 4 refused by a safety check or target too\n"
+"small; 5 cancelled; 7 verify --against found a difference.\n";
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) return tui_main(argc, argv);
-	fprintf(stderr, "lifeboat: not built yet\n");
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
+		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
+	};
+	if (argc < 2)
+		return tui_main(argc, argv);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("lifeboat %s\n", LB_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "tui")) {
+		argv[1] = argv[0];
+		return tui_main(argc - 1, argv + 1);
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strcmp(argv[1], cmds[i].name)) {
+			cli_catch_signals();
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "lifeboat: unknown command '%s'\nTry 'lifeboat --help'.\n", argv[1]);
 	return 2;
 }

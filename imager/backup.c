@@ -1,0 +1,305 @@
+/* Backup: plan the source, then stream its chunks into an image written under a temporary
+ * name, renamed only when complete and synced. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include "chunker.h"
+#include "err.h"
+#include "le.h"
+#include "meta.h"
+#include "plan.h"
+#include "progress.h"
+#include "ptable.h"
+#include "safety.h"
+#include "segio.h"
+#include "sysfs.h"
+
+#define FAT_SUPER_MAGIC 0x4d44
+#define FAT_SEGMENT (4ULL * 1024 * 1024 * 1024 - 1024 * 1024)   /* under FAT32's 4 GiB limit */
+
+struct bctx {
+	struct lb_chunker ch;        /* first: the chunker's callbacks take the pipeline ctx as it */
+	struct lb_imgw w;
+	struct lb_plan plan;
+	struct lb_prog prog;
+	struct lb_report *rep;
+	uint8_t *index;
+	size_t nindex, capindex;
+	uint64_t done;
+	double t_last;
+	int last_part;
+};
+
+static int open_source(const char *path, struct lb_dev *d, struct lb_err *err)
+{
+	if (!path || !*path)
+		return lb_fail(err, LB_EUSAGE, "no source given");
+	return lb_dev_open(d, path, 0, err);
+}
+
+int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_err *err)
+{
+	struct lb_dev src;
+	struct lb_plan plan;
+	int rc;
+	memset(rep, 0, sizeof *rep);
+	if ((rc = open_source(o->source, &src, err)))
+		return rc;
+	rc = lb_plan_build(&src, o->parts, o->nparts, &plan, err);
+	if (!rc && lb_plan_to_report(&plan, rep))
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+	lb_plan_free(&plan);
+	lb_dev_close(&src);
+	return rc;
+}
+
+static int write_rec(struct bctx *b, const struct lb_rec *r, const void *body, size_t len,
+                     struct lb_err *err)
+{
+	uint8_t h[LB_REC_HDR_LEN];
+	lb_rec_encode(r, h);
+	if (lb_imgw_write(&b->w, h, sizeof h, err))
+		return err->code;
+	return len ? lb_imgw_write(&b->w, body, len, err) : 0;
+}
+
+static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
+{
+	struct bctx *b = ctx;
+	struct lb_rec r = { 0 };
+	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
+	uint64_t pos = b->w.pos, span_end = s->ext[s->next - 1].off + s->ext[s->next - 1].len;
+	int part = lb_plan_part_at(&b->plan, s->offset), rc;
+	uint8_t *e;
+
+	r.type = LB_REC_CHUNK;
+	r.codec = s->codec;
+	r.flags = s->flags;
+	r.offset = s->offset;
+	r.nextents = s->next > 1 ? s->next : 0;
+	r.length = s->len;
+	r.crc = s->crc;
+	r.seq = (uint32_t)s->seq;
+	r.stored = (uint32_t)(s->codec == LB_CODEC_STORED ? table + s->len : s->out_len);
+	if ((rc = write_rec(b, &r, s->out, s->codec == LB_CODEC_STORED ? table : s->out_len, err)))
+		return rc;
+	if (s->codec == LB_CODEC_STORED && (rc = lb_imgw_write(&b->w, s->in, s->len, err)))
+		return rc;
+	if (b->nindex == b->capindex) {
+		size_t cap = b->capindex ? b->capindex * 2 : 1024;
+		uint8_t *v = realloc(b->index, cap * LB_INDEX_ENTRY);
+		if (!v)
+			return lb_fail(err, LB_ENOMEM, "out of memory for the image index");
+		b->index = v;
+		b->capindex = cap;
+	}
+	e = b->index + b->nindex++ * LB_INDEX_ENTRY;
+	put64(e, s->offset);
+	put64(e + 8, span_end);
+	put64(e + 16, pos);
+
+	b->rep->bytes_read += s->len;
+	b->rep->bytes_written = b->w.file_bytes;
+	if (s->codec == LB_CODEC_ZERO)
+		b->rep->zero_bytes += s->len;
+	if (part >= 0) {
+		double now = lb_now();
+		b->rep->part_read[part] += s->len;
+		b->rep->part_stored[part] += b->w.pos - pos;
+		if (b->last_part == part)
+			b->rep->part_seconds[part] += now - b->t_last;
+		b->t_last = now;
+		b->prog.p.part = b->plan.parts[part].number;
+		b->prog.p.method = !strcmp(b->plan.parts[part].method, "used") ? "used blocks" :
+		                   !strcmp(b->plan.parts[part].method, "header") ? "header only" : "raw";
+	} else {
+		b->t_last = lb_now();
+		b->prog.p.part = 0;
+		b->prog.p.method = "disk areas";
+	}
+	b->last_part = part;
+	b->done += s->len;
+	b->prog.p.out_bytes = b->w.file_bytes;
+	return 0;
+}
+
+static int tick(void *ctx)
+{
+	struct bctx *b = ctx;
+	return lb_prog_update(&b->prog, b->done, 0);
+}
+
+static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const struct lb_dev *src,
+                      int level, struct lb_err *err)
+{
+	struct lb_image_info info;
+	struct lb_disk_info id;
+	struct lb_rec r = { 0 };
+	size_t len;
+	char *text;
+	int rc;
+	memset(&info, 0, sizeof info);
+	memset(&id, 0, sizeof id);
+	if (src->is_blk)
+		lb_sysfs_identity(lb_whole_disk(src->rdev), &id);
+	else
+		snprintf(id.transport, sizeof id.transport, "file");
+	info.major = LB_FMT_MAJOR;
+	info.minor = LB_FMT_MINOR;
+	snprintf(info.tool_version, sizeof info.tool_version, "%s", LB_VERSION);
+	info.created = time(NULL);
+	snprintf(info.note, sizeof info.note, "%s", o->note ? o->note : "");
+	snprintf(info.src_path, sizeof info.src_path, "%s", src->path);
+	snprintf(info.src_model, sizeof info.src_model, "%s", id.model);
+	snprintf(info.src_serial, sizeof info.src_serial, "%s", id.serial);
+	snprintf(info.src_transport, sizeof info.src_transport, "%s", id.transport);
+	info.src_size = src->size;
+	info.lsec = src->lsec;
+	info.psec = src->psec;
+	snprintf(info.table, sizeof info.table, "%s", b->plan.table.type);
+	info.min_size = b->plan.min_size;
+	info.chunk_size = LB_CHUNK_SIZE;
+	info.level = level;
+	info.nparts = b->plan.nparts;
+	info.parts = b->plan.parts;
+	text = lb_meta_build(&info, &len);
+	if (!text)
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	r.type = LB_REC_META;
+	r.length = r.stored = (uint32_t)len;
+	r.crc = lb_crc32(0, text, len);
+	rc = write_rec(b, &r, text, len, err);
+	free(text);
+	return rc;
+}
+
+static int write_trailer(struct bctx *b, struct lb_err *err)
+{
+	struct lb_rec r = { 0 }, end = { 0 };
+	size_t len = LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY;
+	uint8_t *body = calloc(1, len);
+	uint64_t stored = 0, tpos = b->w.pos;
+	int rc;
+	if (!body)
+		return lb_fail(err, LB_ENOMEM, "out of memory for the image index");
+	/* totals: stored payload bytes are recomputed from the index positions */
+	for (size_t i = 0; i < b->nindex; i++) {
+		uint64_t p = le64(b->index + i * LB_INDEX_ENTRY + 16);
+		uint64_t next = i + 1 < b->nindex ? le64(b->index + (i + 1) * LB_INDEX_ENTRY + 16) : tpos;
+		stored += next - p - LB_REC_HDR_LEN;
+	}
+	put64(body, b->nindex);
+	put64(body + 8, b->rep->bytes_read);
+	put64(body + 16, stored);
+	put64(body + 24, 0);   /* bad ranges: none (a failed read stops the backup) */
+	memcpy(body + LB_TRAILER_FIXED, b->index, b->nindex * LB_INDEX_ENTRY);
+	r.type = LB_REC_TRAILER;
+	r.length = r.stored = (uint32_t)len;
+	r.crc = lb_crc32(0, body, len);
+	rc = write_rec(b, &r, body, len, err);
+	free(body);
+	if (rc)
+		return rc;
+	end.type = LB_REC_END;
+	end.offset = tpos;
+	end.crc = r.crc;
+	end.seq = (uint32_t)b->nindex;
+	return write_rec(b, &end, NULL, 0, err);
+}
+
+static uint64_t auto_split(const char *image)
+{
+	struct statfs fs;
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof copy, "%s", image);
+	if (statfs(dirname(copy), &fs) == 0 && fs.f_type == FAT_SUPER_MAGIC)
+		return FAT_SEGMENT;
+	return 0;
+}
+
+int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_err *err)
+{
+	struct lb_dev src;
+	struct bctx *b = calloc(1, sizeof *b);
+	struct lb_pipe_ops ops;
+	uint64_t split = o->split;
+	int level = o->level < 0 ? 1 : o->level > 12 ? 12 : o->level, rc, wopen = 0;
+	double t0 = lb_now();
+
+	memset(rep, 0, sizeof *rep);
+	if (!b)
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	b->rep = rep;
+	b->last_part = -2;
+	if (!o->image || !*o->image) {
+		free(b);
+		return lb_fail(err, LB_EUSAGE, "no image path given");
+	}
+	if ((rc = open_source(o->source, &src, err))) {
+		free(b);
+		return rc;
+	}
+	if ((rc = lb_check_image_dest(&src, o->image, err)))
+		goto out_src;
+	lb_prog_init(&b->prog, o->progress, o->progress_ctx);
+	lb_prog_phase(&b->prog, LB_PHASE_PLAN, 0);
+	if (lb_prog_update(&b->prog, 0, 1)) {
+		rc = lb_fail(err, LB_ECANCELLED, "cancelled");
+		goto out_src;
+	}
+	if ((rc = lb_plan_build(&src, o->parts, o->nparts, &b->plan, err)))
+		goto out_src;
+	if (lb_plan_to_report(&b->plan, rep) || lb_chunker_init(&b->ch, &src, &b->plan, level)) {
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!split && !o->no_split && strcmp(o->image, "-"))
+		split = auto_split(o->image);
+	if (split && split < (1u << 20) + LB_SEG_HDR_LEN) {
+		rc = lb_fail(err, LB_EUSAGE, "--split must be at least 1 MiB");
+		goto out;
+	}
+	if ((rc = lb_imgw_open(&b->w, o->image, split ? split - LB_SEG_HDR_LEN : 0, err)))
+		goto out;
+	wopen = 1;
+	if ((rc = write_meta(b, o, &src, level, err)))
+		goto out;
+	lb_prog_phase(&b->prog, LB_PHASE_COPY, b->plan.total);
+	memset(&ops, 0, sizeof ops);
+	ops.ctx = b;
+	ops.in_cap = LB_CHUNK_SIZE;
+	ops.out_cap = lb_chunker_out_cap();
+	ops.produce = lb_chunker_produce;
+	ops.worker_init = lb_chunker_worker_init;
+	ops.worker_fini = lb_chunker_worker_fini;
+	ops.work = lb_chunker_work;
+	ops.consume = consume;
+	ops.tick = tick;
+	b->t_last = lb_now();
+	if ((rc = lb_pipeline_run(&ops, o->threads, err)))
+		goto out;
+	if ((rc = write_trailer(b, err)))
+		goto out;
+	if ((rc = lb_imgw_finish(&b->w, err)))
+		goto out;
+	rep->bytes_written = b->w.file_bytes;
+	rep->segments = (int)b->w.seg + 1;
+	snprintf(rep->image_path, sizeof rep->image_path, "%s", o->image);
+	lb_prog_phase(&b->prog, LB_PHASE_FINISH, b->plan.total);
+	lb_prog_update(&b->prog, b->done, 1);
+out:
+	if (rc && wopen)
+		lb_imgw_abort(&b->w);
+	lb_chunker_free(&b->ch);
+	lb_plan_free(&b->plan);
+	free(b->index);
+out_src:
+	lb_dev_close(&src);
+	rep->seconds = lb_now() - t0;
+	free(b);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* blockdev.h — one handle for block devices and plain disk-image files. Sources are opened
+ * read-only; only targets are opened for writing. */
+#ifndef LB_BLOCKDEV_H
+#define LB_BLOCKDEV_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "lifeboat.h"
+
+struct lb_dev {
+	int fd;
+	int is_blk, writable;
+	char path[256];
+	uint64_t size;
+	unsigned lsec, psec;
+	dev_t rdev;             /* block devices: the device number */
+	dev_t st_dev;           /* files: the filesystem holding them, and the inode */
+	ino_t ino;
+};
+
+/* writable: 0 read-only, 1 read-write, 2 read-write and exclusive (block devices: O_EXCL) */
+int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err *err);
+void lb_dev_close(struct lb_dev *d);
+/* Reads exactly len bytes at off; a short read (past the end) is an error. */
+int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err);
+int lb_dev_write(struct lb_dev *d, const void *buf, size_t len, uint64_t off, struct lb_err *err);
+/* Makes [off, off+len) read as zeros, cheaply where the device or filesystem can. */
+int lb_dev_zero(struct lb_dev *d, uint64_t off, uint64_t len, struct lb_err *err);
+int lb_dev_sync(struct lb_dev *d, struct lb_err *err);
+/* After sync: make later reads come from the medium, not the page cache. */
+void lb_dev_drop_cache(struct lb_dev *d);
+/* Plain read/write loops with EINTR and short-transfer handling; return 0 or -errno. */
+int lb_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int lb_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+int lb_read_full(int fd, void *buf, size_t len, size_t *got);
+int lb_write_full(int fd, const void *buf, size_t len);
+#endif

@@ -1,0 +1,167 @@
+/* Reading planned extents into chunks, and compressing them. */
+#include <errno.h>
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+#include "chunker.h"
+#include "err.h"
+#include "le.h"
+#include "ptable.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan, int level)
+{
+	memset(c, 0, sizeof *c);
+	c->src = src;
+	c->plan = plan;
+	c->level = level;
+	c->bounds = malloc(((size_t)plan->nparts * 2 + 1) * sizeof *c->bounds);
+	if (!c->bounds)
+		return -ENOMEM;
+	for (int i = 0; i < plan->nparts; i++) {
+		c->bounds[c->nbounds++] = plan->parts[i].start;
+		c->bounds[c->nbounds++] = plan->parts[i].start + plan->parts[i].size;
+	}
+	qsort(c->bounds, c->nbounds, sizeof *c->bounds, cmp_u64);
+	return 0;
+}
+
+void lb_chunker_free(struct lb_chunker *c)
+{
+	free(c->bounds);
+	c->bounds = NULL;
+}
+
+/* The first partition boundary after off (UINT64_MAX when none). */
+static uint64_t next_bound(const struct lb_chunker *c, uint64_t off)
+{
+	for (size_t i = 0; i < c->nbounds; i++)
+		if (c->bounds[i] > off)
+			return c->bounds[i];
+	return UINT64_MAX;
+}
+
+int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
+{
+	struct lb_chunker *c = ctx;
+	const struct lb_extents *x = &c->plan->ext;
+	uint64_t limit = 0;
+	uint32_t room = LB_CHUNK_SIZE;
+
+	if (c->ext_i >= x->n)
+		return 1;
+	s->offset = x->v[c->ext_i].off + c->ext_pos;
+	limit = next_bound(c, s->offset);
+	while (room && c->ext_i < x->n && s->next < LB_SLOT_MAX_EXTENTS) {
+		uint64_t off = x->v[c->ext_i].off + c->ext_pos;
+		uint64_t left = x->v[c->ext_i].len - c->ext_pos;
+		uint32_t take;
+		if (off >= limit)
+			break;
+		if (left > limit - off)
+			left = limit - off;
+		take = left < room ? (uint32_t)left : room;
+		if (lb_dev_read(c->src, s->in + s->len, take, off, err))
+			return err->code;
+		if (s->next && s->ext[s->next - 1].off + s->ext[s->next - 1].len == off)
+			s->ext[s->next - 1].len += take;
+		else {
+			s->ext[s->next].off = off;
+			s->ext[s->next].len = take;
+			s->next++;
+		}
+		s->len += take;
+		room -= take;
+		c->ext_pos += take;
+		if (c->ext_pos == x->v[c->ext_i].len) {
+			c->ext_i++;
+			c->ext_pos = 0;
+		}
+	}
+	s->in_len = s->len;
+	return 0;
+}
+
+size_t lb_chunker_out_cap(void)
+{
+	return (size_t)LB_SLOT_MAX_EXTENTS * 16 + LB_CHUNK_SIZE + LB_CHUNK_SIZE / 8 + 1024;
+}
+
+struct wscratch {
+	struct libdeflate_compressor *comp;
+};
+
+void *lb_chunker_worker_init(void *ctx)
+{
+	struct lb_chunker *c = ctx;
+	struct wscratch *w = calloc(1, sizeof *w);
+	if (w && c->level > 0)
+		w->comp = libdeflate_alloc_compressor(c->level > 12 ? 12 : c->level);
+	return w;
+}
+
+void lb_chunker_worker_fini(void *wctx)
+{
+	struct wscratch *w = wctx;
+	if (w && w->comp)
+		libdeflate_free_compressor(w->comp);
+	free(w);
+}
+
+int lb_is_zero(const uint8_t *p, size_t n)
+{
+	/* word-at-a-time; compilers vectorise this */
+	size_t i = 0;
+	uint64_t acc = 0;
+	for (; i + 64 <= n; i += 64) {
+		uint64_t w[8];
+		memcpy(w, p + i, 64);
+		acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+		if (acc)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf)
+{
+	if (s->next <= 1)
+		return 0;
+	for (uint32_t i = 0; i < s->next; i++) {
+		put64(buf + (size_t)i * 16, s->ext[i].off);
+		put64(buf + (size_t)i * 16 + 8, s->ext[i].len);
+	}
+	return (size_t)s->next * 16;
+}
+
+void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s)
+{
+	struct wscratch *w = wctx;
+	size_t table = lb_chunk_table(s, s->out), n = 0;
+	uint32_t crc = lb_crc32(0, s->out, table);
+	s->out_len = table;
+	if (lb_is_zero(s->in, s->len)) {
+		s->codec = LB_CODEC_ZERO;
+		s->crc = crc;
+		s->data = NULL;
+		return;
+	}
+	s->crc = lb_crc32(crc, s->in, s->len);
+	s->data = s->in;
+	if (w && w->comp)
+		n = libdeflate_deflate_compress(w->comp, s->in, s->len, s->out + table, s->len - 1);
+	if (n) {
+		s->codec = LB_CODEC_DEFLATE;
+		s->out_len = table + n;
+	} else {
+		s->codec = LB_CODEC_STORED;   /* did not shrink: keep it as it is */
+	}
+}

@@ -1,0 +1,33 @@
+/* chunker.h — turning a plan into chunks: the producer that reads the source (backup, clone)
+ * and the worker that tests for zeros, checksums and compresses. */
+#ifndef LB_CHUNKER_H
+#define LB_CHUNKER_H
+#include "blockdev.h"
+#include "pipeline.h"
+#include "plan.h"
+
+struct lb_chunker {
+	struct lb_dev *src;
+	const struct lb_plan *plan;
+	size_t ext_i;                /* position in plan->ext */
+	uint64_t ext_pos;            /* bytes of that extent already taken */
+	uint64_t *bounds;            /* partition starts and ends, sorted: chunks never cross one */
+	size_t nbounds;
+	int level;                   /* < 0: no compression (clone) */
+};
+
+int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan,
+                    int level);
+void lb_chunker_free(struct lb_chunker *c);
+/* pipeline callbacks; ctx is the struct lb_chunker */
+int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err);
+void *lb_chunker_worker_init(void *ctx);
+void lb_chunker_worker_fini(void *wctx);
+/* Sets s->codec, s->crc; s->out = extent table + payload (s->out_len); stored chunks leave the
+ * data in s->in (s->data), not copied. */
+void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s);
+size_t lb_chunker_out_cap(void);
+/* Encodes the slot's extent table (when more than one extent) into buf; returns its length. */
+size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf);
+int lb_is_zero(const uint8_t *p, size_t n);
+#endif

@@ -1,0 +1,27 @@
+/* cli.h — the command line front end's shared pieces. Only front ends print and exit. */
+#ifndef LB_CLI_H
+#define LB_CLI_H
+#include <stdio.h>
+#include "lifeboat.h"
+
+int cmd_list(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
+
+/* Prints "lifeboat: msg" and returns the exit status for err. */
+int cli_error(const struct lb_err *err);
+/* Prints a usage error naming the command, returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Progress on stderr (a live line on a terminal, a line every few seconds otherwise); also
+ * turns Ctrl-C into a clean cancel. ctx: pointer to an int "quiet". */
+int cli_progress(void *ctx, const struct lb_progress *p);
+void cli_catch_signals(void);
+/* Asks to type "yes" (on the terminal); 1 = confirmed. */
+int cli_confirm(const char *question);
+void cli_json_str(FILE *f, const char *s);
+int cli_parse_int(const char *s, int lo, int hi, int *out);
+void cli_print_plan(FILE *f, const struct lb_report *r, int with_results);
+#endif

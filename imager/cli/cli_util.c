@@ -1,0 +1,160 @@
+/* Messages, progress, confirmation and JSON strings for the command line. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void cli_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);   /* a closed pipe becomes a write error with a message */
+}
+
+int cli_error(const struct lb_err *err)
+{
+	fprintf(stderr, "lifeboat: %s\n", err->msg[0] ? err->msg : lb_code_name(err->code));
+	return lb_exit_status(err->code);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "lifeboat %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'lifeboat --help'.\n");
+	return 2;
+}
+
+static const char *phase_name(enum lb_phase ph)
+{
+	switch (ph) {
+	case LB_PHASE_PLAN: return "planning";
+	case LB_PHASE_COPY: return "copying";
+	case LB_PHASE_VERIFY: return "verifying";
+	default: return "done";
+	}
+}
+
+static void fmt_time(double s, char *buf, size_t len)
+{
+	long t = s < 0 ? 0 : (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+int cli_progress(void *ctx, const struct lb_progress *p)
+{
+	static double last_line;
+	int quiet = ctx ? *(int *)ctx : 0, tty = isatty(STDERR_FILENO);
+	char done[32], total[32], eta[32], el[32], bad[48] = "", where[64] = "";
+	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
+	if (interrupted)
+		return 1;
+	if (quiet || p->phase == LB_PHASE_PLAN)
+		return 0;
+	if (!tty && p->phase != LB_PHASE_FINISH && p->elapsed - last_line < 5)
+		return 0;
+	last_line = p->elapsed;
+	lb_human_size(p->done, done, sizeof done);
+	lb_human_size(p->total, total, sizeof total);
+	fmt_time(p->eta, eta, sizeof eta);
+	fmt_time(p->elapsed, el, sizeof el);
+	if (p->bad_bytes)
+		snprintf(bad, sizeof bad, "  unreadable %llu B", (unsigned long long)p->bad_bytes);
+	if (p->part > 0 && p->phase == LB_PHASE_COPY)
+		snprintf(where, sizeof where, "  partition %d, %s", p->part, p->method);
+	fprintf(stderr, "%s%-9s %5.1f%%  %s / %s  %6.1f MB/s  %s %s%s%s%s", tty ? "\r" : "",
+	        phase_name(p->phase), pct, done, total, p->rate / 1e6,
+	        p->phase == LB_PHASE_FINISH ? "took" : "ETA",
+	        p->phase == LB_PHASE_FINISH ? el : (p->eta < 0 ? "--:--" : eta), where, bad,
+	        tty ? "\033[K" : "\n");
+	if (tty && p->phase == LB_PHASE_FINISH)
+		fputc('\n', stderr);
+	return 0;
+}
+
+int cli_confirm(const char *question)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	char line[64];
+	int ok = 0;
+	if (!tty || !isatty(fileno(tty))) {
+		if (tty)
+			fclose(tty);
+		fprintf(stderr, "lifeboat: %s\nlifeboat: no terminal to ask on: add --yes to confirm\n",
+		        question);
+		return 0;
+	}
+	fprintf(tty, "%s\nType 'yes' to continue: ", question);
+	fflush(tty);
+	if (fgets(line, sizeof line, tty))
+		ok = !strcmp(line, "yes\n") || !strcmp(line, "YES\n");
+	fclose(tty);
+	if (!ok)
+		fprintf(stderr, "lifeboat: not confirmed; nothing was written\n");
+	return ok;
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int cli_parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
+{
+	char a[32], b[32], c[32];
+	fprintf(f, "%-5s %-6s %-12s %-7s %10s %10s %7s  %s\n", "part", "fs", "label", "method",
+	        with_results ? "read" : "to read", with_results ? "written" : "", with_results ? "time" : "",
+	        "why");
+	for (int i = 0; i < r->nparts; i++) {
+		const struct lb_plan_part *p = &r->parts[i];
+		char num[8];
+		snprintf(num, sizeof num, "%d", p->number);
+		fprintf(f, "%-5s %-6s %-12.12s %-7s %10s %10s %6.1fs  %s\n", p->number ? num : "-",
+		        p->fs[0] ? p->fs : "?", p->label, p->method,
+		        lb_human_size(with_results ? r->part_read[i] : p->bytes, a, sizeof a),
+		        with_results ? lb_human_size(r->part_stored[i], b, sizeof b) : "",
+		        with_results ? r->part_seconds[i] : 0.0, p->reason);
+	}
+	fprintf(f, "disk areas outside partitions (boot code, tables, gaps): %s raw\n",
+	        lb_human_size(r->disk_area_bytes, c, sizeof c));
+}

@@ -1,0 +1,106 @@
+/* lifeboat info IMAGE [--json] */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+#include "cli.h"
+
+static void text(const char *path, const struct lb_image_info *i)
+{
+	char a[32], b[32], when[64];
+	struct tm tm;
+	time_t t = i->created;
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	printf("image:      %s\n", path);
+	printf("format:     Lifeboat image %u.%u, written by lifeboat %s\n", i->major, i->minor,
+	       i->tool_version);
+	printf("created:    %s\n", when);
+	if (i->note[0])
+		printf("note:       %s\n", i->note);
+	printf("source:     %s, %s (%llu bytes), %s%s%s%s%s\n", i->src_path,
+	       lb_human_size(i->src_size, a, sizeof a), (unsigned long long)i->src_size,
+	       i->src_transport, i->src_model[0] ? ", " : "", i->src_model,
+	       i->src_serial[0] ? ", serial " : "", i->src_serial);
+	printf("sectors:    %u logical, %u physical\n", i->lsec, i->psec);
+	printf("table:      %s\n", i->table);
+	printf("restores to a disk of at least %s (%llu bytes)\n",
+	       lb_human_size(i->min_size, a, sizeof a), (unsigned long long)i->min_size);
+	printf("%-5s %12s %12s %-6s %-12s %-7s %10s  %s\n", "part", "start", "size", "fs", "label",
+	       "method", "saved", "why");
+	for (int k = 0; k < i->nparts; k++) {
+		const struct lb_plan_part *p = &i->parts[k];
+		printf("%-5d %12llu %12s %-6s %-12.12s %-7s %10s  %s\n", p->number,
+		       (unsigned long long)p->start, lb_human_size(p->size, a, sizeof a),
+		       p->fs[0] ? p->fs : "?", p->label, p->method,
+		       lb_human_size(p->bytes, b, sizeof b), p->reason);
+	}
+	if (i->complete)
+		printf("contents:   %llu chunks, %s of data in %s (%d segment%s)%s\n",
+		       (unsigned long long)i->chunks, lb_human_size(i->data_bytes, a, sizeof a),
+		       lb_human_size(i->image_bytes, b, sizeof b), i->segments,
+		       i->segments == 1 ? "" : "s", i->nbad ? ", WITH UNREADABLE RANGES" : "");
+	else
+		printf("contents:   unknown (read from a pipe)\n");
+}
+
+static void json(const char *path, const struct lb_image_info *i)
+{
+	printf("{\"image\":");
+	cli_json_str(stdout, path);
+	printf(",\"format\":\"%u.%u\",\"tool\":", i->major, i->minor);
+	cli_json_str(stdout, i->tool_version);
+	printf(",\"created\":%lld,\"note\":", (long long)i->created);
+	cli_json_str(stdout, i->note);
+	printf(",\"source\":{\"path\":");
+	cli_json_str(stdout, i->src_path);
+	printf(",\"size\":%llu,\"model\":", (unsigned long long)i->src_size);
+	cli_json_str(stdout, i->src_model);
+	printf(",\"serial\":");
+	cli_json_str(stdout, i->src_serial);
+	printf(",\"transport\":");
+	cli_json_str(stdout, i->src_transport);
+	printf(",\"logical_sector\":%u,\"physical_sector\":%u},\"table\":\"%s\",\"min_size\":%llu,",
+	       i->lsec, i->psec, i->table, (unsigned long long)i->min_size);
+	printf("\"partitions\":[");
+	for (int k = 0; k < i->nparts; k++) {
+		const struct lb_plan_part *p = &i->parts[k];
+		printf("%s{\"number\":%d,\"start\":%llu,\"size\":%llu,\"fs\":", k ? "," : "", p->number,
+		       (unsigned long long)p->start, (unsigned long long)p->size);
+		cli_json_str(stdout, p->fs);
+		printf(",\"label\":");
+		cli_json_str(stdout, p->label);
+		printf(",\"method\":");
+		cli_json_str(stdout, p->method);
+		printf(",\"reason\":");
+		cli_json_str(stdout, p->reason);
+		printf(",\"bytes\":%llu}", (unsigned long long)p->bytes);
+	}
+	printf("],\"complete\":%s,\"chunks\":%llu,\"data_bytes\":%llu,\"stored_bytes\":%llu,"
+	       "\"image_bytes\":%llu,\"segments\":%d,\"bad_ranges\":%d,\"bad_bytes\":%llu}\n",
+	       i->complete ? "true" : "false", (unsigned long long)i->chunks,
+	       (unsigned long long)i->data_bytes, (unsigned long long)i->stored_bytes,
+	       (unsigned long long)i->image_bytes, i->segments, i->nbad,
+	       (unsigned long long)i->bad_bytes);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 } };
+	struct lb_image_info info;
+	struct lb_err err = { 0 };
+	int as_json = 0, c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage("info", "unknown option");
+		as_json = 1;
+	}
+	if (argc - optind != 1)
+		return cli_usage("info", "needs IMAGE (got %d arguments)", argc - optind);
+	if (lb_image_info(argv[optind], &info, &err))
+		return cli_error(&err);
+	if (as_json)
+		json(argv[optind], &info);
+	else
+		text(argv[optind], &info);
+	lb_image_info_free(&info);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/* lifeboat restore IMAGE TARGET, and lifeboat clone SOURCE TARGET: both overwrite a disk, so
+ * both show what they will do and ask before doing it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static int confirm_plan(const struct lb_target_plan *p, int yes)
+{
+	char q[600], sz[32];
+	if (yes)
+		return 1;
+	snprintf(q, sizeof q, "This will %s.\nTarget: %s  model: %s  serial: %s  size: %s%s",
+	         p->summary, p->target, p->model[0] ? p->model : "-", p->serial[0] ? p->serial : "-",
+	         lb_human_size(p->target_size, sz, sizeof sz),
+	         "\nEverything on it will be overwritten.");
+	return cli_confirm(q);
+}
+
+static void summary(const struct lb_report *r, const char *verb, int verify)
+{
+	char a[32];
+	fprintf(stderr, "%s %s in %.1f s%s%s\n", verb, lb_human_size(r->bytes_written, a, sizeof a),
+	        r->seconds, verify ? (r->verified ? "; read back and verified" : "; NOT verified") :
+	        "; not verified (--no-verify)",
+	        r->gpt_relocated ? "; GPT adjusted to the target's size" : "");
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "partition", required_argument, 0, 'p' }, { "to", required_argument, 0, 'T' },
+		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
+		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
+		{ 0, 0, 0, 0 },
+	};
+	struct lb_restore_opts o = { 0 };
+	struct lb_target_plan plan;
+	struct lb_report rep;
+	struct lb_err err = { 0 };
+	int yes = 0, quiet = 0, c, rc;
+	o.verify = 1;
+	while ((c = getopt_long(argc, argv, "yq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_parse_int(optarg, 1, 4096, &o.partition))
+				return cli_usage("restore", "--partition takes a partition number (got '%s')",
+				                 optarg);
+			break;
+		case 'T':
+			if (cli_parse_int(optarg, 1, 4096, &o.to_partition))
+				return cli_usage("restore", "--to takes a partition number of the target "
+				                 "(got '%s')", optarg);
+			break;
+		case 'y': yes = 1; break;
+		case 'V': o.verify = 0; break;
+		case 't':
+			if (cli_parse_int(optarg, 1, 64, &o.threads))
+				return cli_usage("restore", "--threads takes 1 to 64 (got '%s')", optarg);
+			break;
+		case 'q': quiet = 1; break;
+		default: return cli_usage("restore", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("restore", "needs IMAGE and TARGET (got %d arguments)", argc - optind);
+	if (o.to_partition && !o.partition)
+		return cli_usage("restore", "--to goes with --partition");
+	o.image = argv[optind];
+	o.target = argv[optind + 1];
+	o.progress = cli_progress;
+	o.progress_ctx = &quiet;
+	if (strcmp(o.image, "-")) {
+		if ((rc = lb_restore_prepare(&o, &plan, &err)))
+			return cli_error(&err);
+		if (!confirm_plan(&plan, yes))
+			return 4;
+	} else if (!yes) {
+		return cli_usage("restore", "restoring from standard input needs --yes (the "
+		                 "confirmation cannot be asked there)");
+	}
+	rc = lb_restore(&o, &rep, &err);
+	if (rc) {
+		lb_report_free(&rep);
+		if (rc != LB_ECANCELLED)
+			fprintf(stderr, "lifeboat: the restore did NOT complete; %s may hold a partial "
+			        "copy\n", o.target);
+		return cli_error(&err);
+	}
+	if (!quiet)
+		summary(&rep, "restored", o.verify);
+	lb_report_free(&rep);
+	return 0;
+}
+
+int cmd_clone(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
+		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
+		{ 0, 0, 0, 0 },
+	};
+	struct lb_clone_opts o = { 0 };
+	struct lb_target_plan plan;
+	struct lb_report rep;
+	struct lb_err err = { 0 };
+	int yes = 0, quiet = 0, c, rc;
+	o.verify = 1;
+	while ((c = getopt_long(argc, argv, "yq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'y': yes = 1; break;
+		case 'V': o.verify = 0; break;
+		case 't':
+			if (cli_parse_int(optarg, 1, 64, &o.threads))
+				return cli_usage("clone", "--threads takes 1 to 64 (got '%s')", optarg);
+			break;
+		case 'q': quiet = 1; break;
+		default: return cli_usage("clone", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("clone", "needs SOURCE and TARGET (got %d arguments)", argc - optind);
+	o.source = argv[optind];
+	o.target = argv[optind + 1];
+	o.progress = cli_progress;
+	o.progress_ctx = &quiet;
+	if ((rc = lb_clone_prepare(&o, &plan, &err)))
+		return cli_error(&err);
+	if (!confirm_plan(&plan, yes))
+		return 4;
+	rc = lb_clone(&o, &rep, &err);
+	if (rc) {
+		lb_report_free(&rep);
+		if (rc != LB_ECANCELLED)
+			fprintf(stderr, "lifeboat: the clone did NOT complete; %s may hold a partial copy\n",
+			        o.target);
+		return cli_error(&err);
+	}
+	if (!quiet) {
+		cli_print_plan(stderr, &rep, 0);
+		summary(&rep, "cloned", o.verify);
+	}
+	lb_report_free(&rep);
+	return 0;
+}

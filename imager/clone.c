@@ -1,0 +1,163 @@
+/* Clone: the backup's reader and the restore's writer joined directly, no image in between. */
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "chunker.h"
+#include "err.h"
+#include "plan.h"
+#include "progress.h"
+#include "safety.h"
+#include "twrite.h"
+
+struct cctx {
+	struct lb_chunker ch;        /* first: the chunker's callbacks take the pipeline ctx as it */
+	struct lb_twriter tw;
+	struct lb_plan plan;
+	struct lb_prog prog;
+	uint64_t done;
+};
+
+static int check(const struct lb_clone_opts *o, struct lb_dev *src, struct lb_plan *plan,
+                 struct lb_target_plan *p, struct lb_err *err)
+{
+	struct lb_dev t;
+	char need[32], have[32];
+	int rc;
+	memset(p, 0, sizeof *p);
+	if (!o->source || !o->target)
+		return lb_fail(err, LB_EUSAGE, "clone needs a source and a target");
+	if ((rc = lb_check_target(o->target, NULL, o->source, err)))
+		return rc;
+	if ((rc = lb_dev_open(src, o->source, 0, err)))
+		return rc;
+	if ((rc = lb_plan_build(src, NULL, 0, plan, err)))
+		goto fail;
+	if ((rc = lb_dev_open(&t, o->target, 0, err)))
+		goto fail_plan;
+	snprintf(p->target, sizeof p->target, "%s", o->target);
+	p->target_size = t.size;
+	p->image_size = src->size;
+	p->needed = plan->min_size;
+	p->grows = t.size > src->size;
+	p->shrinks = t.size < src->size;
+	if (t.is_blk) {
+		struct lb_disk_info id;
+		memset(&id, 0, sizeof id);
+		lb_disk_probe(o->target, &id, NULL);
+		snprintf(p->model, sizeof p->model, "%s", id.model);
+		snprintf(p->serial, sizeof p->serial, "%s", id.serial);
+		snprintf(p->transport, sizeof p->transport, "%s", id.transport);
+		lb_disk_free(&id);
+	}
+	lb_dev_close(&t);
+	if (p->target_size < p->needed) {
+		rc = lb_fail(err, LB_ETOOSMALL, "%s is too small: cloning %s needs at least %llu bytes "
+		             "(%s), it has %llu (%s); %llu bytes are missing", o->target, o->source,
+		             (unsigned long long)p->needed, lb_human_size(p->needed, need, sizeof need),
+		             (unsigned long long)p->target_size,
+		             lb_human_size(p->target_size, have, sizeof have),
+		             (unsigned long long)(p->needed - p->target_size));
+		goto fail_plan;
+	}
+	snprintf(p->summary, sizeof p->summary, "erase %s%s%s (%s) with a copy of %s", o->target,
+	         p->model[0] ? ", " : "", p->model, lb_human_size(p->target_size, have, sizeof have),
+	         o->source);
+	return 0;
+fail_plan:
+	lb_plan_free(plan);
+fail:
+	lb_dev_close(src);
+	return rc;
+}
+
+int lb_clone_prepare(const struct lb_clone_opts *o, struct lb_target_plan *p, struct lb_err *err)
+{
+	struct lb_dev src;
+	struct lb_plan plan;
+	int rc = check(o, &src, &plan, p, err);
+	if (!rc) {
+		lb_plan_free(&plan);
+		lb_dev_close(&src);
+	}
+	return rc;
+}
+
+static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
+{
+	struct cctx *c = ctx;
+	c->done += s->len;
+	c->prog.p.out_bytes = c->tw.written;
+	return lb_tw_write(&c->tw, s, err);
+}
+
+static int tick(void *ctx)
+{
+	struct cctx *c = ctx;
+	return lb_prog_update(&c->prog, c->done, 0);
+}
+
+int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err *err)
+{
+	struct cctx *c = calloc(1, sizeof *c);
+	struct lb_target_plan tp;
+	struct lb_dev src;
+	struct lb_pipe_ops ops;
+	double t0 = lb_now();
+	int rc, tw_open = 0;
+	memset(rep, 0, sizeof *rep);
+	if (!c)
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	lb_prog_init(&c->prog, o->progress, o->progress_ctx);
+	if ((rc = check(o, &src, &c->plan, &tp, err))) {
+		free(c);
+		return rc;
+	}
+	if (lb_plan_to_report(&c->plan, rep) || lb_chunker_init(&c->ch, &src, &c->plan, -1)) {
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = lb_tw_open(&c->tw, o->target, err)))
+		goto out;
+	tw_open = 1;
+	c->tw.lo = 0;
+	c->tw.hi = src.size < c->tw.dev.size ? src.size : c->tw.dev.size;
+	lb_prog_phase(&c->prog, LB_PHASE_COPY, c->plan.total);
+	memset(&ops, 0, sizeof ops);
+	ops.ctx = c;
+	ops.in_cap = LB_CHUNK_SIZE;
+	ops.out_cap = lb_chunker_out_cap();
+	ops.produce = lb_chunker_produce;
+	ops.worker_init = lb_chunker_worker_init;
+	ops.worker_fini = lb_chunker_worker_fini;
+	ops.work = lb_chunker_work;
+	ops.consume = consume;
+	ops.tick = tick;
+	if ((rc = lb_pipeline_run(&ops, o->threads, err)))
+		goto out;
+	rep->bytes_read = c->done;
+	rep->bytes_written = c->tw.written;
+	if ((rc = lb_dev_sync(&c->tw.dev, err)))
+		goto out;
+	if (o->verify && (rc = lb_tw_verify(&c->tw, &c->prog, &rep->verified, err)))
+		goto out;
+	if (!strcmp(c->plan.table.type, "gpt") &&
+	    (rc = lb_tw_fix_gpt(&c->tw, src.size, &rep->gpt_relocated, err)))
+		goto out;
+	if ((rc = lb_dev_sync(&c->tw.dev, err)))
+		goto out;
+	if (c->tw.dev.is_blk)
+		ioctl(c->tw.dev.fd, BLKRRPART, 0);
+	lb_prog_phase(&c->prog, LB_PHASE_FINISH, c->done);
+	lb_prog_update(&c->prog, c->done, 1);
+out:
+	if (tw_open)
+		lb_tw_close(&c->tw);
+	lb_chunker_free(&c->ch);
+	lb_plan_free(&c->plan);
+	lb_dev_close(&src);
+	rep->seconds = lb_now() - t0;
+	free(c);
+	return rc;
+}

@@ -1,0 +1,123 @@
+/* Encoding and checking of segment and record headers. */
+#include <stdio.h>
+#include <string.h>
+#include "format.h"
+#include "le.h"
+#include "lifeboat.h"
+#include "ptable.h"
+
+void lb_seg_encode(const struct lb_seg_hdr *h, uint8_t out[LB_SEG_HDR_LEN])
+{
+	memset(out, 0, LB_SEG_HDR_LEN);
+	memcpy(out, "LIFEBOAT", 8);
+	put16(out + 8, (uint16_t)h->major);
+	put16(out + 10, (uint16_t)h->minor);
+	put32(out + 12, h->index);
+	put64(out + 16, h->image_id);
+	put64(out + 24, h->capacity);
+	put32(out + 60, lb_crc32(0, out, 60));
+}
+
+int lb_seg_decode(const uint8_t in[LB_SEG_HDR_LEN], struct lb_seg_hdr *h, char *why, size_t len)
+{
+	if (memcmp(in, "LIFEBOAT", 8)) {
+		snprintf(why, len, "it does not start with the Lifeboat signature");
+		return LB_EFOREIGN;
+	}
+	if (lb_crc32(0, in, 60) != le32(in + 60)) {
+		snprintf(why, len, "its segment header is corrupted (checksum mismatch)");
+		return LB_EDAMAGED;
+	}
+	h->major = le16(in + 8);
+	h->minor = le16(in + 10);
+	h->index = le32(in + 12);
+	h->image_id = le64(in + 16);
+	h->capacity = le64(in + 24);
+	if (h->major != LB_FMT_MAJOR) {
+		snprintf(why, len, "it is format version %u.%u; this Lifeboat (%s) reads version %u.x%s",
+		         h->major, h->minor, LB_VERSION, LB_FMT_MAJOR,
+		         h->major > LB_FMT_MAJOR ? ": use a newer Lifeboat" : "");
+		return LB_EVERSION;
+	}
+	if (h->capacity && h->capacity < 4096) {
+		snprintf(why, len, "its segment header claims an impossible segment size (%llu)",
+		         (unsigned long long)h->capacity);
+		return LB_EDAMAGED;
+	}
+	return 0;
+}
+
+void lb_rec_encode(const struct lb_rec *r, uint8_t out[LB_REC_HDR_LEN])
+{
+	put32(out, LB_REC_MAGIC);
+	out[4] = (uint8_t)r->type;
+	out[5] = (uint8_t)r->codec;
+	put16(out + 6, (uint16_t)r->flags);
+	put64(out + 8, r->offset);
+	put32(out + 16, r->nextents);
+	put32(out + 20, r->length);
+	put32(out + 24, r->stored);
+	put32(out + 28, r->crc);
+	put32(out + 32, r->seq);
+	put32(out + 36, lb_crc32(0, out, 36));
+}
+
+int lb_rec_decode(const uint8_t in[LB_REC_HDR_LEN], struct lb_rec *r, char *why, size_t len)
+{
+	if (le32(in) != LB_REC_MAGIC) {
+		snprintf(why, len, "no record starts here (bad record signature)");
+		return -1;
+	}
+	if (lb_crc32(0, in, 36) != le32(in + 36)) {
+		snprintf(why, len, "the record header is corrupted (checksum mismatch)");
+		return -1;
+	}
+	r->type = in[4];
+	r->codec = in[5];
+	r->flags = le16(in + 6);
+	r->offset = le64(in + 8);
+	r->nextents = le32(in + 16);
+	r->length = le32(in + 20);
+	r->stored = le32(in + 24);
+	r->crc = le32(in + 28);
+	r->seq = le32(in + 32);
+	switch (r->type) {
+	case LB_REC_META:
+		if (r->length > LB_MAX_META || r->stored != r->length)
+			goto bad;
+		break;
+	case LB_REC_TRAILER:
+		if (r->length > LB_MAX_TRAILER || r->stored != r->length || r->length < LB_TRAILER_FIXED)
+			goto bad;
+		break;
+	case LB_REC_END:
+		if (r->stored || r->length)
+			goto bad;
+		break;
+	case LB_REC_CHUNK: {
+		uint64_t table = (uint64_t)r->nextents * 16;
+		if (!r->length || r->length > LB_MAX_CHUNK || r->nextents > LB_MAX_EXTENTS ||
+		    r->nextents == 1 || r->offset > UINT64_MAX - r->length)
+			goto bad;
+		if (r->codec == LB_CODEC_ZERO && r->stored != table)
+			goto bad;
+		if (r->codec == LB_CODEC_STORED && r->stored != table + r->length)
+			goto bad;
+		if (r->codec == LB_CODEC_DEFLATE && (r->stored <= table ||
+		                                     r->stored > table + r->length + r->length / 8 + 1024))
+			goto bad;
+		if (r->codec > LB_CODEC_DEFLATE) {
+			snprintf(why, len, "a chunk uses an unknown codec (%u)", r->codec);
+			return -1;
+		}
+		break;
+	}
+	default:
+		snprintf(why, len, "unknown record type %u", r->type);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(why, len, "a record header has impossible sizes");
+	return -1;
+}

@@ -1,0 +1,48 @@
+/* Filesystems Lifeboat recognises by name only (for `list` and the plan's wording); their data
+ * is copied raw until they get a used-block map of their own. */
+#include <stdio.h>
+#include <string.h>
+#include "fs.h"
+#include "le.h"
+
+static int oem_is(struct lb_dev *d, uint64_t off, uint64_t size, const char *oem)
+{
+	uint8_t b[16];
+	struct lb_err e = { 0 };
+	return size >= 4096 && !lb_dev_read(d, b, sizeof b, off, &e) && !memcmp(b + 3, oem, 8);
+}
+
+static int raw_only(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
+                    const char **method, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "Lifeboat has no used-block map for it yet");
+	return -1;
+}
+
+static int ntfs_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs_info *info)
+{
+	uint8_t b[512];
+	struct lb_err e = { 0 };
+	if (!oem_is(d, off, size, "NTFS    ") || lb_dev_read(d, b, sizeof b, off, &e))
+		return 0;
+	snprintf(info->type, sizeof info->type, "ntfs");
+	snprintf(info->uuid, sizeof info->uuid, "%016llX", (unsigned long long)le64(b + 72));
+	info->total = le64(b + 40) * le16(b + 11);
+	return 1;
+}
+
+static int exfat_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs_info *info)
+{
+	uint8_t b[512];
+	struct lb_err e = { 0 };
+	if (!oem_is(d, off, size, "EXFAT   ") || lb_dev_read(d, b, sizeof b, off, &e))
+		return 0;
+	snprintf(info->type, sizeof info->type, "exfat");
+	snprintf(info->uuid, sizeof info->uuid, "%04X-%04X", le32(b + 100) >> 16, le32(b + 100) & 0xffff);
+	if (b[108] >= 9 && b[108] <= 12)
+		info->total = le64(b + 72) << b[108];
+	return 1;
+}
+
+const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, raw_only };
+const struct lb_fs_ops lb_fs_exfat = { "exfat", exfat_probe, raw_only };

@@ -1,0 +1,20 @@
+/* The filesystem table: probing order matters only where signatures could coexist (a swap
+ * signature sits at 4086, well after any boot sector, so it goes last). */
+#include <string.h>
+#include "fs.h"
+
+static const struct lb_fs_ops *const table[] = {
+	&lb_fs_ext, &lb_fs_fat, &lb_fs_ntfs, &lb_fs_exfat, &lb_fs_swap,
+};
+
+const struct lb_fs_ops *lb_fs_probe(struct lb_dev *d, uint64_t off, uint64_t size,
+                                    struct lb_fs_info *info)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		memset(info, 0, sizeof *info);
+		if (table[i]->probe(d, off, size, info))
+			return table[i];
+	}
+	memset(info, 0, sizeof *info);
+	return NULL;
+}

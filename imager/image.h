@@ -1,0 +1,35 @@
+/* image.h — reading an image record by record: the description (META), the chunks in order,
+ * and the trailer and end marker, cross-checking sequence numbers, order, index and totals. */
+#ifndef LB_IMAGE_H
+#define LB_IMAGE_H
+#include "format.h"
+#include "lifeboat.h"
+#include "pipeline.h"
+#include "segio.h"
+
+struct lb_image {
+	struct lb_imgr r;
+	struct lb_image_info info;
+	/* from the trailer (files: read at open; pipes: at the end) */
+	int have_trailer;
+	uint64_t nchunks, data_bytes, stored_bytes, nbad;
+	uint8_t *index;              /* nchunks * LB_INDEX_ENTRY bytes */
+	uint64_t (*bad)[2];
+	/* sequential reading */
+	uint64_t seq, last_end, seen_data, seen_stored;
+	int at_end;
+};
+
+/* Opens the image, reads its description; for image files also the trailer, so a truncated
+ * or incomplete file is refused here, before anything is written. */
+int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err);
+void lb_image_close(struct lb_image *img);
+/* Reads the next chunk record into s (s->in = payload, s->offset/len/next/codec/crc/flags,
+ * s->stream_pos). Returns 0, 1 at a verified end, or an lb_code. */
+int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb_err *err);
+/* Worker side: checks and decodes s->in into s->data (s->out is the scratch buffer);
+ * on failure sets s->err_code / s->err_msg. dctx is a libdeflate decompressor. */
+void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image);
+/* Buffer sizes a reader of this image needs. */
+size_t lb_image_in_cap(const struct lb_image *img);
+#endif

@@ -1,0 +1,197 @@
+/* Building the read plan for a backup or a clone. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "err.h"
+#include "plan.h"
+
+static int selected(const int *sel, int nsel, int number)
+{
+	if (!sel)
+		return 1;
+	for (int i = 0; i < nsel; i++)
+		if (sel[i] == number)
+			return 1;
+	return 0;
+}
+
+static int overlaps_other(const struct lb_ptable *t, int i)
+{
+	const struct lb_ptpart *a = &t->parts[i];
+	for (int j = 0; j < t->n; j++) {
+		const struct lb_ptpart *b = &t->parts[j];
+		if (j == i || b->container || !b->size)
+			continue;
+		if (a->start < b->start + b->size && b->start < a->start + a->size)
+			return b->number;
+	}
+	return 0;
+}
+
+/* Fills row and appends the part's ranges to p->ext. */
+static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t start, uint64_t size,
+                     int want, const char *force_raw, struct lb_err *err)
+{
+	struct lb_plan_part *row = &p->parts[idx];
+	struct lb_fs_info *info = &p->fsinfo[idx];
+	const struct lb_fs_ops *fs = lb_fs_probe(d, start, size, info);
+	struct lb_extents x = { 0 };
+	const char *method = "raw";
+	char why[160] = "";
+	int rc = 0;
+
+	row->start = start;
+	row->size = size;
+	snprintf(row->fs, sizeof row->fs, "%s", info->type);
+	snprintf(row->label, sizeof row->label, "%s", info->label);
+	if (!want) {
+		snprintf(row->method, sizeof row->method, "skipped");
+		snprintf(row->reason, sizeof row->reason, "not selected");
+		return 0;
+	}
+	if (force_raw) {
+		snprintf(why, sizeof why, "%s", force_raw);
+	} else if (!fs) {
+		snprintf(why, sizeof why, "no filesystem Lifeboat knows");
+	} else if (fs->used(d, start, size, &x, &method, why, sizeof why) == 0) {
+		lb_ext_clip(&x, start, size);
+		snprintf(row->reason, sizeof row->reason, "%s", !strcmp(method, "header") ?
+		         "swap: only the header is kept, the rest is scratch space" :
+		         "only blocks the filesystem uses");
+	} else {
+		method = "raw";
+		x.n = 0;
+	}
+	if (!strcmp(method, "raw")) {
+		if (!why[0])
+			snprintf(why, sizeof why, "no filesystem Lifeboat knows");
+		if (info->type[0] && !force_raw)
+			snprintf(row->reason, sizeof row->reason, "%s %s", info->type, why);
+		else
+			snprintf(row->reason, sizeof row->reason, "%s", why);
+		if (lb_ext_add(&x, start, size) < 0)
+			rc = -ENOMEM;
+	}
+	snprintf(row->method, sizeof row->method, "%s", method);
+	row->bytes = lb_ext_total(&x);
+	for (size_t i = 0; !rc && i < x.n; i++)
+		rc = lb_ext_add(&p->ext, x.v[i].off, x.v[i].len);
+	lb_ext_free(&x);
+	if (rc)
+		return lb_fail(err, LB_ENOMEM, "out of memory while planning");
+	return 0;
+}
+
+int lb_plan_build(struct lb_dev *d, const int *sel, int nsel, struct lb_plan *p, struct lb_err *err)
+{
+	struct lb_extents rest = { 0 };
+	int rc, n = 0;
+
+	memset(p, 0, sizeof *p);
+	if ((rc = lb_ptable_read(d, &p->table, err)))
+		return lb_context(err, "reading the partition table of %s", d->path);
+	for (int i = 0; sel && i < nsel; i++)
+		if (!lb_ptable_find(&p->table, sel[i]) || lb_ptable_find(&p->table, sel[i])->container)
+			return lb_fail(err, LB_EUSAGE, "%s has no partition %d to back up (see 'lifeboat "
+			               "list')", d->path, sel[i]);
+	p->parts = calloc((size_t)p->table.n + 1, sizeof *p->parts);
+	p->fsinfo = calloc((size_t)p->table.n + 1, sizeof *p->fsinfo);
+	if (!p->parts || !p->fsinfo)
+		return lb_fail(err, LB_ENOMEM, "out of memory while planning");
+
+	if (!strcmp(p->table.type, "none")) {
+		/* A partition device, or a disk holding one filesystem without a table. */
+		p->parts[0].number = 0;
+		p->nparts = 1;
+		if ((rc = plan_area(d, p, 0, 0, d->size, 1, NULL, err)))
+			goto fail;
+		p->min_size = d->size;
+		if (p->fsinfo[0].total && p->fsinfo[0].total < d->size && strcmp(p->parts[0].method, "raw"))
+			p->min_size = p->fsinfo[0].total;
+	} else {
+		if (lb_ext_add(&rest, 0, d->size) < 0)
+			goto nomem;
+		for (int i = 0; i < p->table.n; i++) {
+			const struct lb_ptpart *tp = &p->table.parts[i];
+			char force[160];
+			int other;
+			if (tp->container)
+				continue;
+			if (tp->size && lb_ext_subtract(&rest, tp->start, tp->size) < 0)
+				goto nomem;
+			p->parts[n].number = tp->number;
+			other = overlaps_other(&p->table, i);
+			if (other)
+				snprintf(force, sizeof force, "overlaps partition %d", other);
+			else if (tp->past_end)
+				snprintf(force, sizeof force, "the table says it runs past the end of the disk");
+			if ((rc = plan_area(d, p, n, tp->start, tp->size, selected(sel, nsel, tp->number),
+			                    other || tp->past_end ? force : NULL, err)))
+				goto fail;
+			n++;
+		}
+		p->nparts = n;
+		p->disk_area_bytes = lb_ext_total(&rest);
+		for (size_t i = 0; i < rest.n; i++)
+			if (lb_ext_add(&p->ext, rest.v[i].off, rest.v[i].len) < 0)
+				goto nomem;
+		p->min_size = lb_ptable_min_size(&p->table);
+	}
+	lb_ext_normalize(&p->ext);
+	p->total = lb_ext_total(&p->ext);
+	lb_ext_free(&rest);
+	return 0;
+nomem:
+	rc = lb_fail(err, LB_ENOMEM, "out of memory while planning");
+fail:
+	lb_ext_free(&rest);
+	lb_plan_free(p);
+	return rc;
+}
+
+void lb_plan_free(struct lb_plan *p)
+{
+	lb_ext_free(&p->ext);
+	free(p->parts);
+	free(p->fsinfo);
+	p->parts = NULL;
+	p->fsinfo = NULL;
+	p->nparts = 0;
+}
+
+int lb_plan_part_at(const struct lb_plan *p, uint64_t off)
+{
+	for (int i = 0; i < p->nparts; i++)
+		if (off >= p->parts[i].start && off - p->parts[i].start < p->parts[i].size)
+			return i;
+	return -1;
+}
+
+int lb_plan_to_report(const struct lb_plan *p, struct lb_report *r)
+{
+	r->nparts = p->nparts;
+	r->parts = calloc((size_t)p->nparts + 1, sizeof *r->parts);
+	r->part_read = calloc((size_t)p->nparts + 1, sizeof *r->part_read);
+	r->part_stored = calloc((size_t)p->nparts + 1, sizeof *r->part_stored);
+	r->part_seconds = calloc((size_t)p->nparts + 1, sizeof *r->part_seconds);
+	if (!r->parts || !r->part_read || !r->part_stored || !r->part_seconds)
+		return -1;
+	memcpy(r->parts, p->parts, (size_t)p->nparts * sizeof *r->parts);
+	r->disk_area_bytes = p->disk_area_bytes;
+	r->bytes_planned = p->total;
+	return 0;
+}
+
+void lb_report_free(struct lb_report *r)
+{
+	free(r->parts);
+	free(r->part_read);
+	free(r->part_stored);
+	free(r->part_seconds);
+	free(r->bad);
+	r->parts = NULL;
+	r->part_read = r->part_stored = NULL;
+	r->part_seconds = NULL;
+	r->bad = NULL;
+}

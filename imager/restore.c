@@ -1,0 +1,274 @@
+/* Restore: check the image (for files: its end and index first), check the target, then write
+ * chunk by chunk, each one verified before it is written; read back; fix the GPT for the size. */
+#include <libdeflate.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "err.h"
+#include "image.h"
+#include "progress.h"
+#include "ptable.h"
+#include "safety.h"
+#include "twrite.h"
+
+#define SLOT_SKIP 0x100u   /* internal: chunk outside what is restored */
+
+struct rctx {
+	struct lb_image img;
+	struct lb_twriter tw;
+	struct lb_prog prog;
+	struct lb_report *rep;
+	uint64_t done, lo, hi;
+	const char *name;
+	size_t cap;
+};
+
+static const char *image_name(const char *path)
+{
+	return strcmp(path, "-") ? path : "the image on standard input";
+}
+
+/* Works out where the image goes on the target; fills p. The image must be open. */
+static int place(const struct lb_restore_opts *o, const struct lb_image_info *info,
+                 struct lb_target_plan *p, uint64_t *lo, uint64_t *hi, struct lb_err *err)
+{
+	struct lb_dev t;
+	char need[32], have[32], shortby[32];
+	int rc;
+	memset(p, 0, sizeof *p);
+	snprintf(p->target, sizeof p->target, "%s", o->target);
+	if ((rc = lb_check_target(o->target, o->image, NULL, err)))
+		return rc;
+	if ((rc = lb_dev_open(&t, o->target, 0, err)))
+		return rc;
+	p->target_size = t.size;
+	if (t.is_blk) {
+		struct lb_disk_info id;
+		memset(&id, 0, sizeof id);
+		lb_disk_probe(o->target, &id, NULL);
+		snprintf(p->model, sizeof p->model, "%s", id.model);
+		snprintf(p->serial, sizeof p->serial, "%s", id.serial);
+		snprintf(p->transport, sizeof p->transport, "%s", id.transport);
+		lb_disk_free(&id);
+	} else {
+		snprintf(p->transport, sizeof p->transport, "file");
+	}
+	if (!o->partition) {
+		p->image_size = info->src_size;
+		p->needed = info->min_size ? info->min_size : info->src_size;
+		*lo = 0;
+		*hi = info->src_size < t.size ? info->src_size : t.size;
+		p->grows = t.size > info->src_size;
+		p->shrinks = t.size < info->src_size;
+	} else {
+		const struct lb_plan_part *pp = NULL;
+		for (int i = 0; i < info->nparts; i++)
+			if (info->parts[i].number == o->partition)
+				pp = &info->parts[i];
+		if (!pp) {
+			rc = lb_fail(err, LB_EUSAGE, "the image has no partition %d (see 'lifeboat info')",
+			             o->partition);
+			goto out;
+		}
+		if (!strcmp(pp->method, "skipped")) {
+			rc = lb_fail(err, LB_EUSAGE, "partition %d was not included in this backup",
+			             o->partition);
+			goto out;
+		}
+		p->image_size = pp->size;
+		p->needed = pp->size;
+		*lo = pp->start;
+		*hi = pp->start + pp->size;
+		if (o->to_partition) {
+			struct lb_ptable *pt = malloc(sizeof *pt);
+			const struct lb_ptpart *tp;
+			if (!pt) {
+				rc = lb_fail(err, LB_ENOMEM, "out of memory");
+				goto out;
+			}
+			rc = lb_ptable_read(&t, pt, err);
+			tp = rc ? NULL : lb_ptable_find(pt, o->to_partition);
+			if (!rc && (!tp || tp->container))
+				rc = lb_fail(err, LB_EUSAGE, "%s has no partition %d to restore into (see "
+				             "'lifeboat list')", o->target, o->to_partition);
+			if (!rc) {
+				p->write_offset = tp->start;
+				p->target_size = tp->size;
+			}
+			free(pt);
+			if (rc)
+				goto out;
+		}
+	}
+	if (p->target_size < p->needed) {
+		uint64_t missing = p->needed - p->target_size;
+		rc = lb_fail(err, LB_ETOOSMALL, "%s is too small: the image needs at least %llu bytes "
+		             "(%s) there, it has %llu (%s); %llu bytes (%s) are missing. Use a larger "
+		             "disk%s", o->target, (unsigned long long)p->needed,
+		             lb_human_size(p->needed, need, sizeof need),
+		             (unsigned long long)p->target_size,
+		             lb_human_size(p->target_size, have, sizeof have),
+		             (unsigned long long)missing, lb_human_size(missing, shortby, sizeof shortby),
+		             o->partition ? " or partition" : "");
+		goto out;
+	}
+	snprintf(p->summary, sizeof p->summary, "%s %s%s%s (%s) with %s%s",
+	         o->partition ? "overwrite" : "erase", o->target,
+	         p->model[0] ? ", " : "", p->model, lb_human_size(p->target_size, have, sizeof have),
+	         o->partition ? "a partition of " : "the disk image ", image_name(o->image));
+	if (!o->partition && p->grows && !strcmp(info->table, "gpt"))
+		snprintf(p->summary + strlen(p->summary), sizeof p->summary - strlen(p->summary),
+		         "; the backup GPT moves to the end of the larger disk");
+	rc = 0;
+out:
+	lb_dev_close(&t);
+	return rc;
+}
+
+int lb_restore_prepare(const struct lb_restore_opts *o, struct lb_target_plan *p, struct lb_err *err)
+{
+	struct lb_image img;
+	uint64_t lo, hi;
+	int rc;
+	if (!o->image || !o->target)
+		return lb_fail(err, LB_EUSAGE, "restore needs an image and a target");
+	if (!strcmp(o->image, "-"))
+		return lb_fail(err, LB_EUSAGE, "cannot prepare a restore from standard input: the "
+		               "image would be consumed; run the restore directly");
+	if ((rc = lb_image_open(&img, o->image, err)))
+		return rc;
+	rc = place(o, &img.info, p, &lo, &hi, err);
+	lb_image_close(&img);
+	return rc;
+}
+
+static int produce(void *ctx, struct lb_slot *s, struct lb_err *err)
+{
+	struct rctx *r = ctx;
+	int rc = lb_image_next(&r->img, s, r->cap, err);
+	if (rc == 0 && (s->offset < r->lo || s->offset >= r->hi))
+		s->flags |= SLOT_SKIP;
+	return rc;
+}
+
+static void *dinit(void *ctx)
+{
+	return libdeflate_alloc_decompressor();
+}
+
+static void dfini(void *w)
+{
+	if (w)
+		libdeflate_free_decompressor(w);
+}
+
+static void work(void *ctx, void *w, struct lb_slot *s)
+{
+	struct rctx *r = ctx;
+	if (!w) {
+		s->err_code = LB_ENOMEM;
+		snprintf(s->err_msg, sizeof s->err_msg, "out of memory");
+		return;
+	}
+	if (!(s->flags & SLOT_SKIP))
+		lb_chunk_decode(w, s, r->name);
+}
+
+static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
+{
+	struct rctx *r = ctx;
+	int rc = 0;
+	if (!(s->flags & SLOT_SKIP))
+		rc = lb_tw_write(&r->tw, s, err);
+	r->done += s->len;
+	r->prog.p.out_bytes = r->tw.written;
+	return rc;
+}
+
+static int tick(void *ctx)
+{
+	struct rctx *r = ctx;
+	return lb_prog_update(&r->prog, r->done, 0);
+}
+
+int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb_err *err)
+{
+	struct rctx *r = calloc(1, sizeof *r);
+	struct lb_target_plan plan;
+	struct lb_pipe_ops ops;
+	double t0 = lb_now();
+	int rc, tw_open = 0;
+
+	memset(rep, 0, sizeof *rep);
+	if (!r)
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	if (!o->image || !o->target) {
+		free(r);
+		return lb_fail(err, LB_EUSAGE, "restore needs an image and a target");
+	}
+	r->rep = rep;
+	r->name = image_name(o->image);
+	lb_prog_init(&r->prog, o->progress, o->progress_ctx);
+	if ((rc = lb_image_open(&r->img, o->image, err)))
+		goto out_free;
+	if ((rc = place(o, &r->img.info, &plan, &r->lo, &r->hi, err)))
+		goto out;
+	if ((rc = lb_tw_open(&r->tw, o->target, err)))
+		goto out;
+	tw_open = 1;
+	r->tw.lo = r->lo;
+	r->tw.hi = r->hi;
+	r->tw.dest = plan.write_offset;
+	r->cap = lb_image_in_cap(&r->img);
+	{
+		uint64_t total = 0;
+		for (int i = 0; i < r->img.info.nparts; i++)
+			if (!o->partition || r->img.info.parts[i].number == o->partition)
+				total += r->img.info.parts[i].bytes;
+		if (!o->partition && r->img.info.data_bytes)
+			total = r->img.info.data_bytes;
+		lb_prog_phase(&r->prog, LB_PHASE_COPY, total);
+	}
+	if (lb_prog_update(&r->prog, 0, 1)) {
+		rc = lb_fail(err, LB_ECANCELLED, "cancelled");
+		goto out;
+	}
+	memset(&ops, 0, sizeof ops);
+	ops.ctx = r;
+	ops.in_cap = r->cap;
+	ops.out_cap = r->img.info.chunk_size;
+	ops.produce = produce;
+	ops.worker_init = dinit;
+	ops.worker_fini = dfini;
+	ops.work = work;
+	ops.consume = consume;
+	ops.tick = tick;
+	if ((rc = lb_pipeline_run(&ops, o->threads, err)))
+		goto out;
+	rep->bytes_read = r->img.r.file_bytes;
+	rep->bytes_written = r->tw.written;
+	if ((rc = lb_dev_sync(&r->tw.dev, err)))
+		goto out;
+	if (o->verify && (rc = lb_tw_verify(&r->tw, &r->prog, &rep->verified, err)))
+		goto out;
+	if (!o->partition && !strcmp(r->img.info.table, "gpt") &&
+	    (rc = lb_tw_fix_gpt(&r->tw, r->img.info.src_size, &rep->gpt_relocated, err)))
+		goto out;
+	if ((rc = lb_dev_sync(&r->tw.dev, err)))
+		goto out;
+	if (r->tw.dev.is_blk && !o->partition)
+		ioctl(r->tw.dev.fd, BLKRRPART, 0);   /* let the kernel see the new partitions */
+	lb_prog_phase(&r->prog, LB_PHASE_FINISH, r->done);
+	lb_prog_update(&r->prog, r->done, 1);
+	rc = 0;
+out:
+	if (tw_open)
+		lb_tw_close(&r->tw);
+	lb_image_close(&r->img);
+out_free:
+	rep->seconds = lb_now() - t0;
+	free(r);
+	return rc;
+}

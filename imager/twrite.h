@@ -1,0 +1,35 @@
+/* twrite.h — writing chunks to a restore or clone target, remembering what was written so it
+ * can be read back and checked against the chunk checksums afterwards. */
+#ifndef LB_TWRITE_H
+#define LB_TWRITE_H
+#include "blockdev.h"
+#include "extents.h"
+#include "pipeline.h"
+#include "progress.h"
+
+struct lb_vrec {
+	uint64_t first;              /* index into ext */
+	uint32_t next, crc;
+	uint8_t zero, partial;       /* partial: clipped, cannot be checked by checksum */
+};
+
+struct lb_twriter {
+	struct lb_dev dev;
+	uint64_t lo, hi;             /* image offsets to write: [lo, hi) */
+	uint64_t dest;               /* target offset where image offset lo goes */
+	struct lb_extents ext;       /* image offsets of everything written */
+	struct lb_vrec *v;
+	size_t nv, capv;
+	uint64_t written;            /* bytes */
+};
+
+int lb_tw_open(struct lb_twriter *t, const char *target, struct lb_err *err);
+void lb_tw_close(struct lb_twriter *t);
+/* Writes the part of chunk s inside [lo, hi); s->data NULL means zeros. */
+int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err);
+/* Flushes, drops cached pages, reads everything back and checks it. */
+int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err);
+/* After a whole-disk write of a GPT disk: moves the backup GPT to the target's end (and repairs
+ * a damaged primary) when needed. */
+int lb_tw_fix_gpt(struct lb_twriter *t, uint64_t src_size, int *relocated, struct lb_err *err);
+#endif
