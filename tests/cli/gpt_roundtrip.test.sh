@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# GPT system disk: backup, verify, restore to a same-size disk; everything compared.
+. "$(dirname "$0")/lib.sh"
+build_gpt_disk src.img
+before=$(sum src.img)
+lb backup src.img img.lbi --quiet
+[ -f img.lbi ] && [ ! -e img.lbi.part ] || fail "image not renamed into place"
+lb verify img.lbi --quiet | grep -q OK || fail "verify did not say OK"
+lb info img.lbi >info.txt
+grep -q "ext4 *p3ext4 *used" info.txt || { cat info.txt; fail "info does not show ext4 used blocks"; }
+grep -q "swap .*header" info.txt || fail "info does not show swap header only"
+truncate -s 300M dst.img
+lb restore img.lbi dst.img --yes --quiet
+[ "$(sum src.img)" = "$before" ] || fail "source changed"
+# raw areas: protective MBR + GPT + gap up to partition 1, the BIOS boot partition, swap header
+cmp_range src.img dst.img 0 $((2048 * 512))
+cmp_range src.img dst.img $(part_start src.img 1) $(part_size src.img 1)
+cmp_range src.img dst.img $(part_start src.img 4) 4096
+cmp_range src.img dst.img $((300 * 1024 * 1024 - 33 * 512)) $((33 * 512))   # backup GPT
+check_fat src.img dst.img $(part_start src.img 2)
+check_ext src.img dst.img $(part_start src.img 3)
+gpt_ok dst.img
+lb verify img.lbi --against dst.img --quiet >/dev/null || fail "verify --against the restored disk"
+# and against the source it must also match: the image is the source's used data
+lb verify img.lbi --against src.img --quiet >/dev/null || fail "verify --against the source"
+echo ok
