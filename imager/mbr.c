@@ -145,9 +145,8 @@ int lb_ptable_read_sized(struct lb_dev *d, uint64_t disk_size, struct lb_ptable 
 	memset(t, 0, sizeof *t);
 	snprintf(t->type, sizeof t->type, "none");
 	t->sector = d->lsec ? d->lsec : 512;
-	if (disk_size > d->size)
-		disk_size = d->size;
-	if (disk_size < 512)
+	/* disk_size may exceed d->size: reading a table restored onto a smaller disk */
+	if (disk_size < 512 || d->size < 512)
 		return 0;
 	if (lb_dev_read(d, sec, 512, 0, err))
 		return err->code;
