@@ -19,6 +19,8 @@ ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TUI_OBJS    := $(TUI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all lifeboat deps check check-fast unit bench run clean
 all: lifeboat
@@ -39,7 +41,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libimager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
 
-unit: $(UNIT_BINS)
+# Test helpers that must not share engine code (e.g. a zlib-only image reader).
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_FILE_OFFSET_BITS=64 -o $@ $< -lz
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 deps:
 	scripts/install-deps.sh host

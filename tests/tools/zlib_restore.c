@@ -1,0 +1,102 @@
+/* zlib_restore IMAGE OUTPUT: an independent reader of the Lifeboat image format written from
+ * docs/FORMAT.md, decoding chunks with plain zlib (inflate, raw DEFLATE) and checking CRCs with
+ * zlib's crc32. It proves images are decodable by any zlib and keeps the spec honest.
+ * Single-segment images only. Exit 0 when every chunk decoded and checked. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static uint32_t u32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t u64(const unsigned char *p) { return u32(p) | (uint64_t)u32(p + 4) << 32; }
+
+static void die(const char *m) { fprintf(stderr, "zlib_restore: %s\n", m); exit(1); }
+
+static void rd(FILE *f, void *b, size_t n) { if (fread(b, 1, n, f) != n) die("short read"); }
+
+int main(int argc, char **argv)
+{
+	FILE *in, *out;
+	unsigned char seg[64], h[40];
+	unsigned long chunks = 0;
+	if (argc != 3)
+		die("usage: zlib_restore IMAGE OUTPUT");
+	in = fopen(argv[1], "rb");
+	out = fopen(argv[2], "r+b");
+	if (!in || !out)
+		die("cannot open files");
+	rd(in, seg, 64);
+	if (memcmp(seg, "LIFEBOAT", 8) || crc32(0, seg, 60) != u32(seg + 60))
+		die("bad segment header");
+	for (;;) {
+		unsigned type, codec;
+		uint32_t next, len, stored, crc;
+		uint64_t off;
+		unsigned char *pay, *data;
+		size_t table;
+		uLong c;
+		rd(in, h, 40);
+		if (u32(h) != 0x4352424c || crc32(0, h, 36) != u32(h + 36))
+			die("bad record header");
+		type = h[4];
+		codec = h[5];
+		off = u64(h + 8);
+		next = u32(h + 16);
+		len = u32(h + 20);
+		stored = u32(h + 24);
+		crc = u32(h + 28);
+		if (type == 4)
+			break;
+		pay = malloc(stored + 1);
+		if (!pay)
+			die("out of memory");
+		rd(in, pay, stored);
+		if (type != 2) {
+			if (crc32(0, pay, stored) != crc)
+				die("bad META/TRAILER checksum");
+			free(pay);
+			continue;
+		}
+		table = next ? (size_t)next * 16 : 0;
+		data = calloc(1, len + 1);
+		if (!data)
+			die("out of memory");
+		c = crc32(0, pay, table);
+		if (codec == 1) {
+			memcpy(data, pay + table, len);
+		} else if (codec == 2) {
+			z_stream z;
+			memset(&z, 0, sizeof z);
+			if (inflateInit2(&z, -15) != Z_OK)
+				die("inflateInit2");
+			z.next_in = pay + table;
+			z.avail_in = stored - table;
+			z.next_out = data;
+			z.avail_out = len;
+			if (inflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out != len)
+				die("inflate failed");
+			inflateEnd(&z);
+		}
+		if (codec != 0)
+			c = crc32(c, data, len);
+		if (c != crc)
+			die("chunk checksum mismatch");
+		{
+			unsigned char *p = data;
+			for (uint32_t i = 0; i < (next ? next : 1); i++) {
+				uint64_t eo = next ? u64(pay + i * 16) : off, el = next ? u64(pay + i * 16 + 8) : len;
+				if (fseeko(out, (off_t)eo, SEEK_SET) || fwrite(p, 1, el, out) != el)
+					die("write failed");
+				p += el;
+			}
+		}
+		chunks++;
+		free(data);
+		free(pay);
+	}
+	if (fclose(out))
+		die("close failed");
+	printf("%lu chunks decoded with zlib %s\n", chunks, zlibVersion());
+	return 0;
+}
