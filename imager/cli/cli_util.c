@@ -142,18 +142,25 @@ int cli_parse_int(const char *s, int lo, int hi, int *out)
 void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 {
 	char a[32], b[32], c[32];
-	fprintf(f, "%-5s %-6s %-12s %-7s %10s %10s %7s  %s\n", "part", "fs", "label", "method",
-	        with_results ? "read" : "to read", with_results ? "written" : "", with_results ? "time" : "",
-	        "why");
+	if (with_results)
+		fprintf(f, "%-5s %-6s %-12s %-7s %10s %10s %7s  %s\n", "part", "fs", "label", "method",
+		        "read", "written", "time", "why");
+	else
+		fprintf(f, "%-5s %-6s %-12s %-7s %10s  %s\n", "part", "fs", "label", "method", "to read",
+		        "why");
 	for (int i = 0; i < r->nparts; i++) {
 		const struct lb_plan_part *p = &r->parts[i];
 		char num[8];
 		snprintf(num, sizeof num, "%d", p->number);
-		fprintf(f, "%-5s %-6s %-12.12s %-7s %10s %10s %6.1fs  %s\n", p->number ? num : "-",
-		        p->fs[0] ? p->fs : "?", p->label, p->method,
-		        lb_human_size(with_results ? r->part_read[i] : p->bytes, a, sizeof a),
-		        with_results ? lb_human_size(r->part_stored[i], b, sizeof b) : "",
-		        with_results ? r->part_seconds[i] : 0.0, p->reason);
+		if (with_results)
+			fprintf(f, "%-5s %-6s %-12.12s %-7s %10s %10s %6.1fs  %s\n", p->number ? num : "-",
+			        p->fs[0] ? p->fs : "?", p->label, p->method,
+			        lb_human_size(r->part_read[i], a, sizeof a),
+			        lb_human_size(r->part_stored[i], b, sizeof b), r->part_seconds[i], p->reason);
+		else
+			fprintf(f, "%-5s %-6s %-12.12s %-7s %10s  %s\n", p->number ? num : "-",
+			        p->fs[0] ? p->fs : "?", p->label, p->method,
+			        lb_human_size(p->bytes, a, sizeof a), p->reason);
 	}
 	fprintf(f, "disk areas outside partitions (boot code, tables, gaps): %s raw\n",
 	        lb_human_size(r->disk_area_bytes, c, sizeof c));
