@@ -267,31 +267,38 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	return 0;
 }
 
+/* Parses and checks the chunk's extent table into s->ext; NULL when fine, else why. */
+static const char *parse_table(struct lb_slot *s)
+{
+	uint64_t sum = 0, prev_end = s->offset;
+	if (s->next <= 1)
+		return NULL;   /* one range: set from the header by lb_image_next */
+	for (uint32_t i = 0; i < s->next; i++) {
+		const uint8_t *e = s->in + (size_t)i * 16;
+		uint64_t off = le64(e), len = le64(e + 8);
+		if (!len || off < prev_end || (i == 0 && off != s->offset) || off + len < off ||
+		    len > s->len)
+			return "its extent table is inconsistent";
+		s->ext[i].off = off;
+		s->ext[i].len = len;
+		sum += len;
+		prev_end = off + len;
+	}
+	return sum == s->len ? NULL : "its extent table does not add up to its length";
+}
+
+int lb_chunk_table_ok(struct lb_slot *s)
+{
+	return parse_table(s) == NULL;
+}
+
 void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image)
 {
 	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
-	uint64_t sum = 0, prev_end = s->offset;
 	uint32_t crc;
-	const char *what = NULL;
-	if (table) {
-		for (uint32_t i = 0; i < s->next; i++) {
-			const uint8_t *e = s->in + (size_t)i * 16;
-			uint64_t off = le64(e), len = le64(e + 8);
-			if (!len || off < prev_end || (i == 0 && off != s->offset) || off + len < off ||
-			    len > s->len) {
-				what = "its extent table is inconsistent";
-				goto bad;
-			}
-			s->ext[i].off = off;
-			s->ext[i].len = len;
-			sum += len;
-			prev_end = off + len;
-		}
-		if (sum != s->len) {
-			what = "its extent table does not add up to its length";
-			goto bad;
-		}
-	}
+	const char *what = parse_table(s);
+	if (what)
+		goto bad;
 	crc = lb_crc32(0, s->in, table);
 	switch (s->codec) {
 	case LB_CODEC_ZERO:

@@ -30,6 +30,8 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 /* Worker side: checks and decodes s->in into s->data (s->out is the scratch buffer);
  * on failure sets s->err_code / s->err_msg. dctx is a libdeflate decompressor. */
 void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image);
+/* Checks the extent table alone and fills s->ext; 1 when consistent. */
+int lb_chunk_table_ok(struct lb_slot *s);
 /* Buffer sizes a reader of this image needs. */
 size_t lb_image_in_cap(const struct lb_image *img);
 #endif

@@ -124,6 +124,7 @@ struct lb_report {
 	char image_path[512];   /* final name of the (first segment of the) image */
 	int segments;
 	int gpt_relocated;      /* restore moved the backup GPT to the target's end */
+	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written */
 };
 void lb_report_free(struct lb_report *r);
 
@@ -184,6 +185,7 @@ struct lb_restore_opts {
 	int threads;
 	lb_progress_fn progress;
 	void *progress_ctx;
+	int resume;             /* compare the target with each chunk first; write only what differs */
 };
 
 /* What restore would do; filled by lb_restore_prepare / lb_clone_prepare without writing. */

@@ -47,6 +47,7 @@ static void *producer(void *arg)
 			s->len = 0;
 			s->next = 0;
 			s->in_len = s->out_len = 0;
+			s->data = NULL;
 			s->codec = s->flags = 0;
 			s->crc = 0;
 			s->err_code = 0;

@@ -23,6 +23,7 @@ struct rctx {
 	uint64_t done, lo, hi;
 	const char *name;
 	size_t cap;
+	int resume;
 };
 
 static const char *image_name(const char *path)
@@ -172,8 +173,14 @@ static void work(void *ctx, void *w, struct lb_slot *s)
 		snprintf(s->err_msg, sizeof s->err_msg, "out of memory");
 		return;
 	}
-	if (!(s->flags & SLOT_SKIP))
-		lb_chunk_decode(w, s, r->name);
+	if (s->flags & SLOT_SKIP)
+		return;
+	/* --resume: the CRC of what the target holds is checked before decoding anything */
+	if (r->resume && lb_chunk_table_ok(s) && lb_tw_same(&r->tw, s)) {
+		s->flags |= LB_SLOT_SAME;
+		return;
+	}
+	lb_chunk_decode(w, s, r->name);
 }
 
 static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
@@ -182,6 +189,8 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	int rc = 0;
 	if (!(s->flags & SLOT_SKIP))
 		rc = lb_tw_write(&r->tw, s, err);
+	if (s->flags & LB_SLOT_SAME)
+		r->rep->bytes_same += s->len;
 	r->done += s->len;
 	r->prog.p.out_bytes = r->tw.written;
 	return rc;
@@ -222,6 +231,7 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	r->tw.hi = r->hi;
 	r->tw.dest = plan.write_offset;
 	r->cap = lb_image_in_cap(&r->img);
+	r->resume = o->resume;
 	{
 		uint64_t total = 0;
 		for (int i = 0; i < r->img.info.nparts; i++)

@@ -21,9 +21,35 @@ void lb_tw_close(struct lb_twriter *t)
 	t->v = NULL;
 }
 
+int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
+{
+	uint8_t tab[16];
+	uint32_t crc = 0;
+	if (s->next > 1)
+		for (uint32_t k = 0; k < s->next; k++) {
+			put64(tab, s->ext[k].off);
+			put64(tab + 8, s->ext[k].len);
+			crc = lb_crc32(crc, tab, 16);
+		}
+	for (uint32_t k = 0; k < s->next; k++) {
+		uint64_t off = s->ext[k].off, len = s->ext[k].len;
+		if (off < t->lo || off + len > t->hi || len > s->len)
+			return 0;   /* clipped chunks are simply written */
+		if (lb_pread_full(t->dev.fd, s->out, (size_t)len, off - t->lo + t->dest))
+			return 0;
+		if (s->codec == 0) {
+			if (!lb_is_zero(s->out, (size_t)len))
+				return 0;
+		} else {
+			crc = lb_crc32(crc, s->out, (size_t)len);
+		}
+	}
+	return crc == s->crc;
+}
+
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err)
 {
-	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->data == NULL, 0 };
+	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO, 0 };
 	const uint8_t *p = s->data;
 	int rc;
 	for (uint32_t i = 0; i < s->next; i++) {
@@ -34,7 +60,7 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 			len = t->hi > off ? t->hi - off : 0;
 		if (skip || len != s->ext[i].len)
 			vr.partial = 1;
-		if (len > skip) {
+		if (len > skip && !(s->flags & LB_SLOT_SAME)) {
 			uint64_t dst = off + skip - t->lo + t->dest;
 			if (p)
 				rc = lb_dev_write(&t->dev, p + skip, len - skip, dst, err);

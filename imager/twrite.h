@@ -23,10 +23,15 @@ struct lb_twriter {
 	uint64_t written;            /* bytes */
 };
 
+#define LB_SLOT_SAME 0x200u          /* slot flag: the target already holds this chunk */
+
 int lb_tw_open(struct lb_twriter *t, const char *target, struct lb_err *err);
 void lb_tw_close(struct lb_twriter *t);
 /* Writes the part of chunk s inside [lo, hi); s->data NULL means zeros. */
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err);
+/* Worker side, for --resume: does the target already hold chunk s (by CRC)? Uses s->out as
+ * scratch. Safe to call from several threads. */
+int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
 /* Flushes, drops cached pages, reads everything back and checks it. */
 int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err);
 /* After a whole-disk write of a GPT disk: moves the backup GPT to the target's end (and repairs

@@ -32,7 +32,7 @@ int cmd_restore(int argc, char **argv)
 		{ "partition", required_argument, 0, 'p' }, { "to", required_argument, 0, 'T' },
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
-		{ 0, 0, 0, 0 },
+		{ "resume", no_argument, 0, 'R' }, { 0, 0, 0, 0 },
 	};
 	struct lb_restore_opts o = { 0 };
 	struct lb_target_plan plan;
@@ -59,6 +59,7 @@ int cmd_restore(int argc, char **argv)
 				return cli_usage("restore", "--threads takes 1 to 64 (got '%s')", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case 'R': o.resume = 1; break;
 		default: return cli_usage("restore", "unknown option");
 		}
 	}
@@ -87,8 +88,14 @@ int cmd_restore(int argc, char **argv)
 			        "copy\n", o.target);
 		return cli_error(&err);
 	}
-	if (!quiet)
+	if (!quiet) {
 		summary(&rep, "restored", o.verify);
+		if (o.resume) {
+			char a[32];
+			fprintf(stderr, "--resume: %s were already right on the target and not rewritten\n",
+			        lb_human_size(rep.bytes_same, a, sizeof a));
+		}
+	}
 	lb_report_free(&rep);
 	return 0;
 }
