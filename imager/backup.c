@@ -17,6 +17,7 @@
 #include "safety.h"
 #include "segio.h"
 #include "sysfs.h"
+#include "mapfile.h"
 
 #define FAT_SUPER_MAGIC 0x4d44
 #define FAT_SEGMENT (4ULL * 1024 * 1024 * 1024 - 1024 * 1024)   /* under FAT32's 4 GiB limit */
@@ -29,7 +30,7 @@ struct bctx {
 	struct lb_report *rep;
 	uint8_t *index;
 	size_t nindex, capindex;
-	uint64_t done;
+	uint64_t done, all_data;
 	double t_last;
 	int last_part;
 };
@@ -83,7 +84,7 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	r.nextents = s->next > 1 ? s->next : 0;
 	r.length = s->len;
 	r.crc = s->crc;
-	r.seq = (uint32_t)s->seq;
+	r.seq = (uint32_t)b->nindex;   /* continues across the rescue passes */
 	r.stored = (uint32_t)(s->codec == LB_CODEC_STORED ? table + s->len : s->out_len);
 	if ((rc = write_rec(b, &r, s->out, s->codec == LB_CODEC_STORED ? table : s->out_len, err)))
 		return rc;
@@ -102,8 +103,13 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	put64(e + 8, span_end);
 	put64(e + 16, pos);
 
-	b->rep->bytes_read += s->len;
 	b->rep->bytes_written = b->w.file_bytes;
+	b->prog.p.bad_bytes = b->ch.bad_bytes;
+	b->prog.p.out_bytes = b->w.file_bytes;
+	b->all_data += s->len;
+	if (s->flags & LB_CHUNK_PATCH)
+		return 0;   /* recovered data: already counted (as zeros) in the first pass */
+	b->rep->bytes_read += s->len;
 	if (s->codec == LB_CODEC_ZERO)
 		b->rep->zero_bytes += s->len;
 	if (part >= 0) {
@@ -123,7 +129,6 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	}
 	b->last_part = part;
 	b->done += s->len;
-	b->prog.p.out_bytes = b->w.file_bytes;
 	return 0;
 }
 
@@ -180,7 +185,8 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 static int write_trailer(struct bctx *b, struct lb_err *err)
 {
 	struct lb_rec r = { 0 }, end = { 0 };
-	size_t len = LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY;
+	const struct lb_extents *bad = &b->ch.bad;
+	size_t len = LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + bad->n * 16;
 	uint8_t *body = calloc(1, len);
 	uint64_t stored = 0, tpos = b->w.pos;
 	int rc;
@@ -193,10 +199,14 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 		stored += next - p - LB_REC_HDR_LEN;
 	}
 	put64(body, b->nindex);
-	put64(body + 8, b->rep->bytes_read);
+	put64(body + 8, b->all_data);
 	put64(body + 16, stored);
-	put64(body + 24, 0);   /* bad ranges: none (a failed read stops the backup) */
+	put64(body + 24, bad->n);
 	memcpy(body + LB_TRAILER_FIXED, b->index, b->nindex * LB_INDEX_ENTRY);
+	for (size_t i = 0; i < bad->n; i++) {
+		put64(body + LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + i * 16, bad->v[i].off);
+		put64(body + LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + i * 16 + 8, bad->v[i].len);
+	}
 	r.type = LB_REC_TRAILER;
 	r.length = r.stored = (uint32_t)len;
 	r.crc = lb_crc32(0, body, len);
@@ -282,12 +292,28 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	b->t_last = lb_now();
 	if ((rc = lb_pipeline_run(&ops, o->threads, err)))
 		goto out;
+	/* failing disk: come back to the pieces that failed, now that the good data is saved */
+	if (lb_chunker_start_rescue(&b->ch, o->retries > 0 ? o->retries : 0) &&
+	    (rc = lb_pipeline_run(&ops, o->threads, err)))
+		goto out;
+	lb_ext_normalize(&b->ch.bad);
 	if ((rc = write_trailer(b, err)))
 		goto out;
 	if ((rc = lb_imgw_finish(&b->w, err)))
 		goto out;
 	rep->bytes_written = b->w.file_bytes;
 	rep->segments = (int)b->w.seg + 1;
+	if (b->ch.bad.n) {
+		rep->bad = malloc(b->ch.bad.n * sizeof *rep->bad);
+		for (size_t i = 0; rep->bad && i < b->ch.bad.n; i++) {
+			rep->bad[i][0] = b->ch.bad.v[i].off;
+			rep->bad[i][1] = b->ch.bad.v[i].len;
+		}
+		rep->nbad = rep->bad ? (int)b->ch.bad.n : 0;
+		rep->bad_bytes = lb_ext_total(&b->ch.bad);
+	}
+	if (o->mapfile && (rc = lb_write_mapfile(o->mapfile, src.size, &b->plan.ext, &b->ch.bad, err)))
+		goto out;
 	snprintf(rep->image_path, sizeof rep->image_path, "%s", o->image);
 	lb_prog_phase(&b->prog, LB_PHASE_FINISH, b->plan.total);
 	lb_prog_update(&b->prog, b->done, 1);

@@ -112,6 +112,19 @@ int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err 
 		goto fail_errno;
 	d->writable = writable;
 	d->lsec = d->psec = 512;
+	if (!writable && getenv("LIFEBOAT_FAULTS")) {
+		const char *p = getenv("LIFEBOAT_FAULTS");
+		unsigned long long o, l;
+		int n;
+		while (d->nfaults < 64 && sscanf(p, "%llu+%llu%n", &o, &l, &n) == 2) {
+			d->faults[d->nfaults][0] = o;
+			d->faults[d->nfaults++][1] = l;
+			p += n;
+			if (*p != ',')
+				break;
+			p++;
+		}
+	}
 	if (S_ISBLK(st.st_mode)) {
 		int s;
 		unsigned int ps;
@@ -147,6 +160,14 @@ void lb_dev_close(struct lb_dev *d)
 	d->fd = -1;
 }
 
+int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
+{
+	for (int i = 0; i < d->nfaults; i++)
+		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
+			return -EIO;
+	return lb_pread_full(d->fd, buf, len, off);
+}
+
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err)
 {
 	int r;
@@ -154,7 +175,7 @@ int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb
 		return lb_fail(err, LB_EIO, "read of %zu bytes at offset %llu is past the end of %s "
 		               "(%llu bytes)", len, (unsigned long long)off, d->path,
 		               (unsigned long long)d->size);
-	r = lb_pread_full(d->fd, buf, len, off);
+	r = lb_dev_pread(d, buf, len, off);
 	if (r)
 		return lb_fail(err, LB_EIO, "read error on %s at offset %llu (%zu bytes): %s", d->path,
 		               (unsigned long long)off, len, strerror(-r));

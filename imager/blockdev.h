@@ -15,11 +15,17 @@ struct lb_dev {
 	dev_t rdev;             /* block devices: the device number */
 	dev_t st_dev;           /* files: the filesystem holding them, and the inode */
 	ino_t ino;
+	/* Test hook: byte ranges that read as I/O errors (LIFEBOAT_FAULTS="off+len,..."), so
+	 * rescue reading is tested on the same code path a failing disk takes. Sources only. */
+	int nfaults;
+	uint64_t faults[64][2];
 };
 
 /* writable: 0 read-only, 1 read-write, 2 read-write and exclusive (block devices: O_EXCL) */
 int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err *err);
 void lb_dev_close(struct lb_dev *d);
+/* Reads exactly len bytes at off: 0 or -errno (-EIO for an injected fault). */
+int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off);
 /* Reads exactly len bytes at off; a short read (past the end) is an error. */
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err);
 int lb_dev_write(struct lb_dev *d, const void *buf, size_t len, uint64_t off, struct lb_err *err);

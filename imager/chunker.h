@@ -14,6 +14,15 @@ struct lb_chunker {
 	uint64_t *bounds;            /* partition starts and ends, sorted: chunks never cross one */
 	size_t nbounds;
 	int level;                   /* < 0: no compression (clone) */
+	/* failing disks: pass 1 skips a piece that fails and notes it in pending; rescue passes
+	 * then read pending pieces block by block and sector by sector (patch chunks) */
+	struct lb_extents pending;   /* not yet read finely */
+	struct lb_extents bad;       /* still unreadable after the last pass */
+	size_t pend_i;
+	uint64_t pend_pos;
+	int rescue;                  /* producing patch chunks from pending */
+	int retries;                 /* further sector-by-sector passes over bad */
+	_Atomic uint64_t bad_bytes;  /* for progress: unreadable so far (pass 1 counts pending) */
 };
 
 int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan,
@@ -21,6 +30,8 @@ int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_pl
 void lb_chunker_free(struct lb_chunker *c);
 /* pipeline callbacks; ctx is the struct lb_chunker */
 int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err);
+/* Switches the chunker to its rescue passes; returns 0 when there is nothing to rescue. */
+int lb_chunker_start_rescue(struct lb_chunker *c, int retries);
 void *lb_chunker_worker_init(void *ctx);
 void lb_chunker_worker_fini(void *wctx);
 /* Sets s->codec, s->crc; s->out = extent table + payload (s->out_len); stored chunks leave the

@@ -23,6 +23,8 @@
 enum lb_rec_type { LB_REC_META = 1, LB_REC_CHUNK = 2, LB_REC_TRAILER = 3, LB_REC_END = 4 };
 enum lb_codec { LB_CODEC_ZERO = 0, LB_CODEC_STORED = 1, LB_CODEC_DEFLATE = 2 };
 #define LB_CHUNK_BAD 0x1u            /* flags: contains unreadable sectors, filled with zeros */
+#define LB_CHUNK_PATCH 0x2u          /* flags: data recovered by a later rescue pass; follows all
+                                      * ordinary chunks and overrides the zeros of a BAD chunk */
 
 struct lb_seg_hdr {
 	unsigned major, minor;

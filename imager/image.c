@@ -232,7 +232,11 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 		return damaged(err, img, pos, "a record of the wrong kind sits among the chunks");
 	if (rec.seq != (uint32_t)img->seq)
 		return damaged(err, img, pos, "a chunk is missing or repeated (sequence numbers jump)");
-	if (rec.offset < img->last_end)
+	if (rec.flags & LB_CHUNK_PATCH)
+		img->in_patches = 1;   /* rescued data: after all ordinary chunks, in any order */
+	else if (img->in_patches)
+		return damaged(err, img, pos, "an ordinary chunk follows the rescued ones");
+	else if (rec.offset < img->last_end)
 		return damaged(err, img, pos, "chunks are out of order");
 	if (rec.length > img->info.chunk_size || rec.stored > cap)
 		return damaged(err, img, pos, "a chunk is larger than the image's chunk size");
@@ -254,8 +258,9 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	if (!rec.nextents) {
 		s->ext[0].off = rec.offset;
 		s->ext[0].len = rec.length;
-		img->last_end = rec.offset + rec.length;
-	} else {
+		if (!img->in_patches)
+			img->last_end = rec.offset + rec.length;
+	} else if (!img->in_patches) {
 		/* the table is checked by the worker; the span end comes from the index when known */
 		const uint8_t *last = s->in + (size_t)(rec.nextents - 1) * 16;
 		uint64_t lo = le64(last), ll = le64(last + 8);

@@ -17,7 +17,7 @@ struct lb_image {
 	uint64_t (*bad)[2];
 	/* sequential reading */
 	uint64_t seq, last_end, seen_data, seen_stored;
-	int at_end;
+	int at_end, in_patches;
 };
 
 /* Opens the image, reads its description; for image files also the trailer, so a truncated

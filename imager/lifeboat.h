@@ -142,6 +142,8 @@ struct lb_backup_opts {
 	const char *note;       /* free text stored in the image header */
 	lb_progress_fn progress;
 	void *progress_ctx;
+	int retries;            /* extra sector-by-sector passes over unreadable sectors */
+	const char *mapfile;    /* write a GNU ddrescue mapfile of what was read (NULL = none) */
 };
 
 /* Decide per partition what will be read, without reading data. */

@@ -49,7 +49,9 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err)
 {
-	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO, 0 };
+	/* a chunk with unreadable sectors is superseded in part by patch chunks: not checkable */
+	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO,
+	                      (s->flags & LB_CHUNK_BAD) != 0 };
 	const uint8_t *p = s->data;
 	int rc;
 	for (uint32_t i = 0; i < s->next; i++) {

@@ -53,8 +53,8 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	struct vctx *v = ctx;
 	const uint8_t *p = s->data;
 	v->done += s->len;
-	if (!v->against)
-		return 0;
+	if (!v->against || (s->flags & LB_CHUNK_BAD))
+		return 0;   /* unreadable sectors read as zeros in the image: nothing to compare */
 	for (uint32_t i = 0; i < s->next; i++) {
 		uint64_t off = s->ext[i].off, len = s->ext[i].len;
 		if (off > v->dev.size || len > v->dev.size - off)

@@ -42,6 +42,7 @@ int cmd_backup(int argc, char **argv)
 		{ "threads", required_argument, 0, 't' }, { "split", required_argument, 0, 's' },
 		{ "no-split", no_argument, 0, 'S' }, { "note", required_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "plan", no_argument, 0, 'P' },
+		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
 		{ 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
@@ -77,6 +78,11 @@ int cmd_backup(int argc, char **argv)
 		case 'n': o.note = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'P': plan_only = 1; break;
+		case 'r':
+			if (cli_parse_int(optarg, 0, 100, &o.retries))
+				return cli_usage("backup", "--retries takes 0 to 100 (got '%s')", optarg);
+			break;
+		case 'm': o.mapfile = optarg; break;
 		default: return cli_usage("backup", "unknown option");
 		}
 	}
@@ -118,6 +124,18 @@ int cmd_backup(int argc, char **argv)
 		        lb_human_size(rep.bytes_written, b, sizeof b), rep.segments,
 		        rep.segments == 1 ? "" : "s", rep.seconds,
 		        strcmp(o.image, "-") ? o.image : "standard output");
+	}
+	if (rep.nbad) {
+		fprintf(stderr, "lifeboat: WARNING: %llu bytes in %d range%s could not be read; they are "
+		        "zeros in the image:\n", (unsigned long long)rep.bad_bytes, rep.nbad,
+		        rep.nbad == 1 ? "" : "s");
+		for (int i = 0; i < rep.nbad && i < 50; i++)
+			fprintf(stderr, "  offset %llu, %llu bytes\n", (unsigned long long)rep.bad[i][0],
+			        (unsigned long long)rep.bad[i][1]);
+		if (rep.nbad > 50)
+			fprintf(stderr, "  ... %d more%s\n", rep.nbad - 50, o.mapfile ? " (see the mapfile)" : "");
+		lb_report_free(&rep);
+		return 6;
 	}
 	lb_report_free(&rep);
 	return 0;

@@ -40,6 +40,9 @@ static void text(const char *path, const struct lb_image_info *i)
 		       i->segments == 1 ? "" : "s", i->nbad ? ", WITH UNREADABLE RANGES" : "");
 	else
 		printf("contents:   unknown (read from a pipe)\n");
+	if (i->nbad)
+		printf("unreadable: %llu bytes in %d ranges of the source could not be read; they are "
+		       "zeros in this image\n", (unsigned long long)i->bad_bytes, i->nbad);
 }
 
 static void json(const char *path, const struct lb_image_info *i)

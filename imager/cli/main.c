@@ -26,6 +26,11 @@ static const char usage[] =
 "                    On a FAT destination images are split below 4 GiB by default.\n"
 "      --no-split    never split\n"
 "      --plan        only print what would be read, and how, then exit\n"
+"      --retries N   failing disks: unreadable pieces are skipped at first (the good data\n"
+"                    first), then read again block by block and sector by sector; N more\n"
+"                    sector-by-sector passes over what still fails (default 0). What\n"
+"                    cannot be read is zeros in the image and listed in it (exit 6).\n"
+"      --mapfile F   write a GNU ddrescue mapfile of what was read\n"
 "      The image is written as IMAGE.part and renamed when complete and synced.\n"
 "  restore IMAGE TARGET [--partition N [--to M]] [--no-verify] [--yes] [--threads N]\n"
 "                       [--resume]\n"
@@ -61,7 +66,8 @@ static const char usage[] =
 "\n"
 "Exit status: 0 success; 1 error (I/O, out of space...); 2 wrong arguments;\n"
 "3 damaged, incomplete or foreign image; 4 refused by a safety check or target too\n"
-"small; 5 cancelled; 7 verify --against found a difference.\n";
+"small; 5 cancelled; 6 done, but some sectors were unreadable (backup) or are missing\n"
+"from the image (restore); 7 verify --against found a difference.\n";
 
 int main(int argc, char **argv)
 {
