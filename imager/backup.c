@@ -221,6 +221,38 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 	return write_rec(b, &end, NULL, 0, err);
 }
 
+/* Names what the unreadable ranges hit, partition by partition, where the filesystem can. */
+static void describe_damage(struct bctx *b, struct lb_dev *src, struct lb_report *rep)
+{
+	for (int i = 0; i < b->plan.nparts; i++) {
+		const struct lb_plan_part *p = &b->plan.parts[i];
+		const struct lb_fs_ops *fs;
+		struct lb_fs_info info;
+		char *text = NULL;
+		uint64_t hit = 0;
+		for (size_t k = 0; k < b->ch.bad.n; k++) {
+			uint64_t s = b->ch.bad.v[k].off, e = s + b->ch.bad.v[k].len;
+			if (s < p->start + p->size && e > p->start)
+				hit += (e < p->start + p->size ? e : p->start + p->size) - (s > p->start ? s : p->start);
+		}
+		if (!hit)
+			continue;
+		fs = lb_fs_probe(src, p->start, p->size, &info);
+		if (fs && fs->damage && !strcmp(p->method, "used"))
+			fs->damage(src, p->start, p->size, &b->ch.bad, &text);
+		lb_text_add(&rep->damage, "partition %d (%s%s%s): %llu unreadable bytes%s", p->number,
+		            p->fs[0] ? p->fs : "unknown", p->label[0] ? ", " : "", p->label,
+		            (unsigned long long)hit, text ? ", which hit:" : "");
+		if (text) {
+			size_t n = strlen(text);
+			if (n && text[n - 1] == '\n')
+				text[n - 1] = 0;
+			lb_text_add(&rep->damage, "%s", text);
+			free(text);
+		}
+	}
+}
+
 static uint64_t auto_split(const char *image)
 {
 	struct statfs fs;
@@ -312,6 +344,8 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		rep->nbad = rep->bad ? (int)b->ch.bad.n : 0;
 		rep->bad_bytes = lb_ext_total(&b->ch.bad);
 	}
+	if (b->ch.bad.n)
+		describe_damage(b, &src, rep);
 	if (o->mapfile && (rc = lb_write_mapfile(o->mapfile, src.size, &b->plan.ext, &b->ch.bad, err)))
 		goto out;
 	snprintf(rep->image_path, sizeof rep->image_path, "%s", o->image);

@@ -24,7 +24,14 @@ struct lb_fs_ops {
 	 * `method` gets "used" or "header". */
 	int (*used)(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
 	            const char **method, char *why, size_t whylen);
+	/* Optional: names what the unreadable byte ranges `bad` (absolute, normalized) hit —
+	 * file paths, metadata — one line each appended to *text (malloc'd, may be NULL). */
+	void (*damage)(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
+	               char **text);
 };
+
+/* Appends a formatted line to a malloc'd text (for damage reports). */
+void lb_text_add(char **text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The first filesystem whose probe accepts the area, or NULL. */
 const struct lb_fs_ops *lb_fs_probe(struct lb_dev *d, uint64_t off, uint64_t size,

@@ -2,6 +2,7 @@
  * bitmap cannot be trusted (journal to replay, errors recorded, not cleanly unmounted, features
  * this libext2fs does not know) is refused here, so the planner copies it raw and says why. */
 #include <sys/types.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <ext2fs/ext2fs.h>
@@ -60,9 +61,17 @@ static int ext_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs
 	return 1;
 }
 
+/* libext2fs does not register its own error table: without this, error_message() says
+ * "Unknown code ext2 60" instead of what is wrong. */
+static void init_errors(void)
+{
+	initialize_ext2_error_table();
+}
+
 static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
                     const char **method, char *why, size_t whylen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	ext2_filsys fs = NULL;
 	errcode_t rc;
 	char opts[64];
@@ -71,6 +80,7 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	int ret = -1;
 
 	*method = "used";
+	pthread_once(&once, init_errors);
 	snprintf(opts, sizeof opts, "offset=%llu", (unsigned long long)off);
 	/* Read-only: without EXT2_FLAG_RW the unix I/O manager opens the device O_RDONLY. */
 	rc = ext2fs_open2(d->path, opts, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0,
@@ -101,6 +111,14 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	if (nblocks > size / bs) {
 		snprintf(why, whylen, "its superblock claims %llu blocks, more than the partition holds",
 		         (unsigned long long)nblocks);
+		goto out;
+	}
+	/* libext2fs reads a block bitmap whose location is out of range as "all free", so one
+	 * lying group descriptor would make the backup skip that group's data: check every
+	 * descriptor (bitmaps and inode tables inside their group, no overlaps) first. */
+	rc = ext2fs_check_desc(fs);
+	if (rc) {
+		snprintf(why, whylen, "its group descriptors are corrupted (%s)", error_message(rc));
 		goto out;
 	}
 	rc = ext2fs_read_block_bitmap(fs);
@@ -135,4 +153,6 @@ out:
 	return ret;
 }
 
-const struct lb_fs_ops lb_fs_ext = { "ext", ext_probe, ext_used };
+void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
+                   char **text);   /* fs_ext_damage.c */
+const struct lb_fs_ops lb_fs_ext = { "ext", ext_probe, ext_used, lb_ext_damage };

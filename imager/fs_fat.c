@@ -171,4 +171,4 @@ static int fat_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	return 0;
 }
 
-const struct lb_fs_ops lb_fs_fat = { "fat", fat_probe, fat_used };
+const struct lb_fs_ops lb_fs_fat = { "fat", fat_probe, fat_used, NULL };

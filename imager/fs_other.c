@@ -44,5 +44,5 @@ static int exfat_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_
 	return 1;
 }
 
-const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, raw_only };
-const struct lb_fs_ops lb_fs_exfat = { "exfat", exfat_probe, raw_only };
+const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, raw_only, NULL };
+const struct lb_fs_ops lb_fs_exfat = { "exfat", exfat_probe, raw_only, NULL };

@@ -60,4 +60,4 @@ static int swap_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ex
 	return 0;
 }
 
-const struct lb_fs_ops lb_fs_swap = { "swap", swap_probe, swap_used };
+const struct lb_fs_ops lb_fs_swap = { "swap", swap_probe, swap_used, NULL };

@@ -1,5 +1,8 @@
 /* The filesystem table: probing order matters only where signatures could coexist (a swap
  * signature sits at 4086, well after any boot sector, so it goes last). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fs.h"
 
@@ -17,4 +20,23 @@ const struct lb_fs_ops *lb_fs_probe(struct lb_dev *d, uint64_t off, uint64_t siz
 	}
 	memset(info, 0, sizeof *info);
 	return NULL;
+}
+
+void lb_text_add(char **text, const char *fmt, ...)
+{
+	va_list ap;
+	size_t old = *text ? strlen(*text) : 0;
+	int n;
+	char *t;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !(t = realloc(*text, old + (size_t)n + 2)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t + old, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t[old + n] = '\n';
+	t[old + n + 1] = 0;
+	*text = t;
 }

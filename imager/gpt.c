@@ -112,16 +112,20 @@ static int try_copy(struct lb_dev *d, unsigned ss, uint64_t lba, uint64_t nsect,
 		p->attrs = le64(e + 48);
 		lb_guid_format(p->type_guid, p->type);
 		utf16_name(e + 56, p->name, sizeof p->name);
-		if (last < first || first >= nsect || first > UINT64_MAX / ss) {
+		/* Clip at the last usable sector, not the disk's end: a partition reaching into the
+		 * backup GPT would make the image "need" more than the source disk itself (restore
+		 * refused as too small), and the GPT rewrite refuse it. The clipped-off part is
+		 * copied raw all the same, as a disk area outside partitions. */
+		if (last < first || first > g.last_usable || first > UINT64_MAX / ss) {
 			p->past_end = 1;
 			p->start = disk_size;
 			p->size = 0;
 			continue;
 		}
 		p->start = first * ss;
-		if (last >= nsect) {
+		if (last > g.last_usable) {
 			p->past_end = 1;
-			last = nsect - 1;
+			last = g.last_usable;
 		}
 		p->size = (last - first + 1) * ss;
 		n++;

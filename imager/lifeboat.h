@@ -125,6 +125,8 @@ struct lb_report {
 	int segments;
 	int gpt_relocated;      /* restore moved the backup GPT to the target's end */
 	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written */
+	char *damage;           /* backup with unreadable ranges: what they hit, one line each
+	                         * ("partition 3 (ext4):", "  file: /etc/passwd", ...) */
 };
 void lb_report_free(struct lb_report *r);
 

@@ -161,7 +161,9 @@ int lb_ptable_read_sized(struct lb_dev *d, uint64_t disk_size, struct lb_ptable 
 		const struct lb_ptpart *p = &t->parts[i];
 		if (p->past_end)
 			note(t, "a partition claims space past the end of the disk");
-		if (p->start + p->size > t->parts_end)
+		/* an entry past the end is kept as start = disk end, size 0: it occupies nothing, and
+		 * counting it would make the image need more than the disk it came from */
+		if (p->size && p->start + p->size > t->parts_end)
 			t->parts_end = p->start + p->size;
 	}
 	if (overlapping(t))

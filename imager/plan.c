@@ -190,6 +190,8 @@ void lb_report_free(struct lb_report *r)
 	free(r->part_stored);
 	free(r->part_seconds);
 	free(r->bad);
+	free(r->damage);
+	r->damage = NULL;
 	r->parts = NULL;
 	r->part_read = r->part_stored = NULL;
 	r->part_seconds = NULL;

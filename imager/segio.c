@@ -283,7 +283,12 @@ int lb_imgr_open(struct lb_imgr *r, const char *path, struct lb_err *err)
 		r->file_bytes = sizeof buf;
 		return 0;
 	}
-	return open_files(r, err);
+	/* A refused image (missing segment, foreign header...) must not keep its descriptors
+	 * and arrays: callers do not close what failed to open (found by the ASan run). */
+	int rc = open_files(r, err);
+	if (rc)
+		lb_imgr_close(r);
+	return rc;
 }
 
 void lb_imgr_close(struct lb_imgr *r)

@@ -5,11 +5,13 @@ set -euo pipefail
 host=(build-essential pkg-config libext2fs-dev comerr-dev libdeflate-dev zlib1g-dev libncurses-dev
       e2fsprogs gdisk fdisk dosfstools mtools util-linux tmux)
 bench=(partclone pigz time)
+fuzz=(clang libclang-rt-14-dev)   # libFuzzer and the sanitizer runtimes for clang
 want=()
 for set in "${@:-host}"; do
   case "$set" in
     host) want+=("${host[@]}") ;;
     bench) want+=("${host[@]}" "${bench[@]}") ;;
+    fuzz) want+=("${fuzz[@]}") ;;
     boot) [ -x scripts/boot-deps.sh ] && want+=($(scripts/boot-deps.sh)) ;;
     *) echo "install-deps: unknown set '$set' (host, boot, bench)" >&2; exit 2 ;;
   esac

@@ -134,6 +134,8 @@ int cmd_backup(int argc, char **argv)
 			        (unsigned long long)rep.bad[i][1]);
 		if (rep.nbad > 50)
 			fprintf(stderr, "  ... %d more%s\n", rep.nbad - 50, o.mapfile ? " (see the mapfile)" : "");
+		if (rep.damage)
+			fprintf(stderr, "what they hit:\n%s", rep.damage);
 		lb_report_free(&rep);
 		return 6;
 	}

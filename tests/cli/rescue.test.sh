@@ -17,6 +17,19 @@ LIFEBOAT_FAULTS=$faults lb backup src.img img.lbi --mapfile map.txt --retries 1 
 [ "$(sum src.img)" = "$before" ] || fail "source changed"
 got=$(sed -n 's/^  offset \([0-9]*\), \([0-9]*\) bytes$/\1+\2/p' err.txt | sort -n)
 [ "$got" = "$want" ] || { cat err.txt; fail "reported bad ranges differ: got [$got] want [$want]"; }
+# the files reported for the ext4 partition are exactly those debugfs finds on those blocks
+bs=$(dumpe2fs -h "src.img?offset=$p3" 2>/dev/null | awk -F: '/^Block size/{print $2+0}')
+blocks=$(echo "$faults" | tr ',' '\n' | while IFS=+ read -r o l; do
+	[ "$o" -ge "$p3" ] && [ "$o" -lt $((p3 + $(part_size src.img 3))) ] || continue
+	seq $(( (o - p3) / bs )) $(( (o + l - 1 - p3) / bs ))
+done | tr '\n' ' ')
+inodes=$(debugfs -R "icheck $blocks" "src.img?offset=$p3" 2>/dev/null | awk 'NR>1 && $2 ~ /^[0-9]+$/ && $2 >= 11 {print $2}' | sort -u | tr '\n' ' ')
+[ -n "$inodes" ] || fail "the injected faults hit no file: the test is not testing anything"
+want_files=$(debugfs -R "ncheck $inodes" "src.img?offset=$p3" 2>/dev/null | awk 'NR>1 {print $2}' | sed 's|^//|/|' | sort -u)
+got_files=$(sed -n 's/^  file: //p' err.txt | sort -u)
+echo "damaged files: $got_files"
+[ "$got_files" = "$want_files" ] || { cat err.txt; fail "damaged files reported [$got_files], debugfs says [$want_files]"; }
+grep -q "^partition 3 (ext4" err.txt && grep -q "^partition 2 (vfat" err.txt && grep -q "^partition 1 (unknown" err.txt || { cat err.txt; fail "damage not reported per partition"; }
 lb info img.lbi | grep -q "unreadable: 68096 bytes in 4 ranges" || { lb info img.lbi; fail "info does not show the unreadable ranges"; }
 lb verify img.lbi --quiet >/dev/null
 truncate -s 300M dst.img

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A backup killed at random moments (SIGKILL, SIGTERM, SIGINT; one file, split, and a pipe):
+# nothing ever appears under the final name; after SIGTERM/SIGINT the engine cancels (exit 5)
+# and removes its temporary files; after SIGKILL a .part file may remain, and `verify` and
+# `restore` of it say it is incomplete (exit 3) without writing to the target.
+. "$(dirname "$0")/lib.sh"
+random_disk src.img 192
+sgdisk -n1:2048:+96M src.img >/dev/null
+mk_ext src.img 1 ext4 "" >/dev/null      # an ext4 area (planned by libext2fs), the rest raw
+truncate -s 192M dst.img
+clean=$(sum dst.img)
+incomplete='incomplete|truncated|ends early|end marker|missing'
+
+# How long an uninterrupted backup takes here (the kills are spread over it).
+start=$(date +%s%N)
+lb backup src.img full.lbi --quiet --threads 1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+lb verify full.lbi
+rm -f full.lbi
+echo "a full backup takes ${ms} ms"
+
+# check_partial FILE WHAT: verify and restore refuse FILE as incomplete; the target is untouched
+check_partial() {
+	lb_expect_fail 3 "$incomplete" verify "$1"
+	lb_expect_fail 3 "$incomplete" restore "$1" dst.img --yes
+	[ "$(sum dst.img)" = "$clean" ] || fail "$2: restore of the partial image wrote to the target"
+}
+
+rounds=0 partials=0 finished=0
+for round in $(seq 1 12); do
+	# SIGKILL and SIGTERM/SIGINT alternate; every third round writes a split image
+	case $((round % 4)) in
+		0) sig=TERM ;; 1) sig=KILL ;; 2) sig=INT ;; 3) sig=KILL ;;
+	esac
+	split=()
+	[ $((round % 3)) -eq 0 ] && split=(--split 16M)
+	# a moment between 0 and 110% of a full run, early ones more likely
+	delay=$(( RANDOM % (ms * 11 / 10 + 1) ))
+	[ $((round % 5)) -eq 0 ] && delay=$(( RANDOM % 100 ))
+	rm -f out.lbi*
+	{ "$LIFEBOAT" backup src.img out.lbi --quiet --threads 1 "${split[@]}" 2>err.txt & } 2>/dev/null
+	pid=$!
+	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+	kill -"$sig" "$pid" 2>/dev/null || true
+	rc=0; wait "$pid" || rc=$?
+	what="round $round: SIG$sig after ${delay} ms${split:+ (split)}"
+	if [ "$rc" -eq 0 ]; then
+		# it finished before the signal: then the image must be whole
+		finished=$((finished + 1))
+		lb verify out.lbi >/dev/null 2>&1 || fail "$what: finished, but the image does not verify"
+		echo "$what: had already finished"
+		continue
+	fi
+	ls out.lbi* >ls.txt 2>/dev/null || true
+	if [ -e out.lbi ]; then
+		# the first segment gets its final name last, after every segment was synced: the
+		# signal came after that (during the closing read-back or report), so it must be whole
+		lb verify out.lbi >/dev/null 2>&1 || fail "$what: out.lbi exists but is not a complete image"
+		finished=$((finished + 1))
+		echo "$what: had already finished (exit $rc)"
+		continue
+	fi
+	rounds=$((rounds + 1))
+	# without out.lbi, later segments may already carry final names (renamed last to first)
+	# when SIGKILL lands inside the renaming: no reader takes them for an image
+	[ "$sig" = KILL ] || ! grep -Eq '^out\.lbi(\.[0-9]{3})?$' ls.txt ||
+		fail "$what: a file is left under a final name: $(cat ls.txt)"
+	if [ "$sig" = KILL ]; then
+		[ "$rc" -eq 137 ] || fail "$what: exit status $rc, wanted 137"
+		if [ -e out.lbi.part ]; then
+			check_partial out.lbi.part "$what"
+			partials=$((partials + 1))
+		fi
+	else
+		[ "$rc" -eq 5 ] || { cat err.txt >&2; fail "$what: exit status $rc, wanted 5 (cancelled)"; }
+		[ -s ls.txt ] && fail "$what: temporary files remain after a clean cancel: $(cat ls.txt)"
+	fi
+	echo "$what: ok (exit $rc; left: $(tr '\n' ' ' <ls.txt))"
+done
+
+# A backup to a pipe, killed: what reached the pipe is refused as incomplete.
+rm -f pipe.lbi
+"$LIFEBOAT" backup src.img - --quiet --threads 1 >pipe.lbi 2>err.txt &
+pid=$!
+sleep "0.$(( ms / 2 > 999 ? 999 : ms / 2 + 100 ))"
+kill -KILL "$pid" 2>/dev/null || true
+wait "$pid" || true
+if [ -s pipe.lbi ]; then
+	check_partial pipe.lbi "pipe"
+	# from a pipe, chunks are written as they arrive (nothing says in advance that the stream
+	# is cut): the restore must end with exit 3 and say the target is not a complete copy
+	lb_expect_fail 3 "$incomplete" restore - dst.img --yes <pipe.lbi
+	grep -qi "not complete" err.txt || { cat err.txt >&2; fail "pipe: restore did not say it is incomplete"; }
+fi
+[ "$rounds" -ge 6 ] || fail "only $rounds of 12 kills hit a running backup (the backup is too fast here)"
+echo "$rounds interrupted backups ($partials partial .part files refused), $finished finished first"

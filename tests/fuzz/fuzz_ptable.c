@@ -1,0 +1,40 @@
+/* Fuzz target: the MBR (with its chain of logical partitions) and GPT parsers, the disk
+ * description `lifeboat list` prints, and the GPT rewrite restore does. The input is a disk. */
+#include <string.h>
+#include "fuzz.h"
+#include "lifeboat.h"
+#include "ptable.h"
+
+static struct lb_ptable t;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lb_dev d;
+	struct lb_err err = { 0 };
+	struct lb_disk_info info;
+	const char *path = fuzz_file(data, size);
+	static const unsigned lsec[] = { 512, 4096 };
+
+	if (lb_dev_open(&d, path, 1, &err))
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		d.lsec = lsec[i];
+		if (lb_ptable_read(&d, &t, &err))
+			continue;
+		(void)lb_ptable_min_size(&t);
+		for (int k = 0; k < t.n; k++) {
+			const struct lb_ptpart *p = &t.parts[k];
+			if (p->start > d.size || p->size > d.size - p->start)
+				__builtin_trap();   /* the parser promises to clip to the disk */
+		}
+		/* a table read as if the disk were larger (restore onto a smaller disk) */
+		(void)lb_ptable_read_sized(&d, d.size * 2 + 4096, &t, &err);
+	}
+	d.lsec = 512;
+	if (!lb_ptable_read(&d, &t, &err) && !strcmp(t.type, "gpt"))
+		(void)lb_gpt_write(&d, &t, &err);   /* rewrites this scratch copy only */
+	lb_dev_close(&d);
+	if (!lb_disk_probe(path, &info, &err))
+		lb_disk_free(&info);
+	return 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora under tests/fuzz/corpus/<target>/ from our own tools and mkfs:
+# small disks (MBR with a logical chain, GPT, FAT12/16/32, ext2/ext4, swap), images that
+# lifeboat wrote of them, and their META records. Outputs are not byte-reproducible (UUIDs,
+# dates, random fill); the committed files are the reference, rerun only to refresh them.
+# Usage: tests/fuzz/mkcorpus.sh [LIFEBOAT]      (default build/lifeboat)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+LB=$(realpath "${1:-build/lifeboat}")
+OUT=$PWD/tests/fuzz/corpus
+export LC_ALL=C MTOOLS_SKIP_CHECK=1
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+rm -rf "$OUT"; mkdir -p "$OUT"/{image,ptable,fat,plan,meta}
+kib() { truncate -s 0 "$1"; truncate -s "$2"K "$1"; }
+files() { mkdir -p tree/sub; echo "hello lifeboat" >tree/hello.txt; seq 1 2000 >tree/sub/numbers.txt
+          head -c 3000 /dev/urandom >tree/sub/random.bin; }
+files
+
+# --- filesystems without a table -----------------------------------------------------------
+kib fat12.img 64;  mkfs.fat -F 12 -n SEED12 fat12.img >/dev/null; mcopy -i fat12.img -s tree/* ::/
+kib fat16.img 2100; mkfs.fat -F 16 -s 1 -n SEED16 fat16.img >/dev/null 2>&1; mcopy -i fat16.img -s tree/* ::/
+kib fat32.img 33500; mkfs.fat -F 32 -s 1 -n SEED32 fat32.img >/dev/null 2>&1; mcopy -i fat32.img -s tree/* ::/
+kib ext2.img 64;   mke2fs -q -F -t ext2 -b 1024 -N 16 -L seed2 -d tree ext2.img
+kib ext4.img 128;  mke2fs -q -F -t ext4 -b 1024 -N 16 -O ^has_journal -L seed4 -d tree ext4.img
+kib swap.img 48;   mkswap -L seedswap swap.img >/dev/null 2>&1
+cp fat12.img ext2.img ext4.img swap.img "$OUT/plan/"
+cp fat12.img "$OUT/fat/"
+# FAT16/32 are too large to commit whole; the fat target extends its input with zeros to the
+# size the boot sector gives, so the reserved area and the start of the FATs are enough.
+head -c 24K fat16.img >"$OUT/fat/fat16-head.img"
+head -c 24K fat32.img >"$OUT/fat/fat32-head.img"
+
+# --- partition tables ------------------------------------------------------------------------
+kib mbr.img 96
+printf 'label: dos\nstart=1, size=16, type=83\nstart=17, size=150, type=5\nstart=18, size=20, type=83\nstart=40, size=20, type=b\nstart=62, size=60, type=82\n' |
+	sfdisk -q --no-reread --no-tell-kernel mbr.img >/dev/null
+cp mbr.img "$OUT/ptable/mbr-logical.img"
+kib gpt.img 64
+sgdisk -a 1 -n1:34:+20 -t1:ef02 -c1:bios -n2:0:+20 -t2:8300 -c2:root -n3:0:+10 -t3:8200 -c3:swap gpt.img >/dev/null
+cp gpt.img "$OUT/ptable/gpt.img"
+cp gpt.img gpt-backup-only.img; dd if=/dev/zero of=gpt-backup-only.img bs=512 seek=1 count=1 conv=notrunc status=none
+cp gpt-backup-only.img "$OUT/ptable/gpt-backup-only.img"
+kib gpt8.img 16
+sgdisk -a 1 --resize-table=4 -n1:6:+4 -t1:0700 gpt8.img >/dev/null 2>&1 || true
+sgdisk -v gpt8.img 2>/dev/null | grep -q "No problems" && cp gpt8.img "$OUT/ptable/gpt-4entries.img"
+
+# --- whole disks for the planner: MBR with FAT12 + ext2 + swap, GPT with ext4 + FAT12 --------
+kib disk-mbr.img 200
+printf 'label: dos\nstart=2, size=128, type=c\nstart=130, size=128, type=83\nstart=258, size=100, type=82\n' |
+	sfdisk -q --no-reread --no-tell-kernel disk-mbr.img >/dev/null
+dd if=fat12.img of=disk-mbr.img bs=512 seek=2 conv=notrunc status=none
+dd if=ext2.img of=disk-mbr.img bs=512 seek=130 conv=notrunc status=none
+dd if=swap.img of=disk-mbr.img bs=512 seek=258 count=96 conv=notrunc status=none
+cp disk-mbr.img "$OUT/plan/"; cp disk-mbr.img "$OUT/ptable/"
+kib disk-gpt.img 240
+sgdisk -a 1 -n1:40:+255 -t1:8300 -c1:root -n2:0:+127 -t2:ef00 -c2:esp disk-gpt.img >/dev/null
+dd if=ext4.img of=disk-gpt.img bs=512 seek=40 conv=notrunc status=none
+dd if=fat12.img of=disk-gpt.img bs=512 seek=296 conv=notrunc status=none
+cp disk-gpt.img "$OUT/plan/"; cp disk-gpt.img "$OUT/ptable/"
+
+# --- images lifeboat writes, and their META records ------------------------------------------
+"$LB" backup disk-mbr.img "$OUT/image/mbr-level1.lbi" --quiet
+"$LB" backup disk-gpt.img "$OUT/image/gpt-level1.lbi" --quiet
+"$LB" backup fat12.img "$OUT/image/fat12-level0.lbi" --level 0 --quiet
+"$LB" backup ext2.img "$OUT/image/ext2-level6.lbi" --level 6 --quiet
+kib zero.img 32; "$LB" backup zero.img "$OUT/image/zeros.lbi" --quiet
+for i in "$OUT"/image/*.lbi; do
+	# the META record follows the 64-byte segment header; its body length is at +20
+	len=$(od -An -tu4 -j $((64 + 20)) -N4 "$i" | tr -d ' ')
+	dd if="$i" of="$OUT/meta/$(basename "$i" .lbi).meta" bs=1 skip=$((64 + 40)) count="$len" status=none
+done
+ls -l "$OUT"/*/ | awk 'NF > 5 { print $5, $9 }'

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target for FUZZ_SECONDS from its committed seeds (tests/fuzz/corpus/T),
+# growing a working corpus under $FUZZ_BUILD/corpus/T (not committed). A crashing, leaking or
+# hanging input is written to tests/fuzz/crashes/T/ for commit; `make check` replays it.
+# Prints one line per target: executions, corpus size, crashes. Exit 1 when any target crashed.
+# Usage (make fuzz): tests/fuzz/run.sh TARGET...    env: FUZZ_BUILD, FUZZ_SECONDS
+set -u
+cd "$(dirname "$0")/../.."
+FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+logdir=$FUZZ_BUILD/logs; mkdir -p "$logdir"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+summary=() failed=0
+for t in "$@"; do
+	bin=$FUZZ_BUILD/fuzz_$t work=$FUZZ_BUILD/corpus/$t crashes=tests/fuzz/crashes/$t
+	mkdir -p "$work" "$crashes"
+	before=$(ls "$crashes" | wc -l)
+	# -timeout: one input may take 10 s (a hang is a finding); -rss_limit_mb: 2 GiB
+	"$bin" "$work" tests/fuzz/corpus/$t -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
+		-artifact_prefix="$crashes/" >"$logdir/$t.log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logdir/$t.log" | tail -n1)
+	[ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$logdir/$t.log" | tail -n1 | tr -d '#')
+	new=$(( $(ls "$crashes" | wc -l) - before ))
+	line=$(printf '%-8s %10s execs in %ss, corpus %s inputs, %d new crash input(s)%s' "$t" \
+	       "${execs:-?}" "$FUZZ_SECONDS" "$(ls "$work" | wc -l)" "$new" \
+	       "$([ $rc -ne 0 ] && echo " (exit $rc, log $logdir/$t.log)")")
+	echo "$line"; summary+=("$line")
+	[ $rc -ne 0 ] && { failed=1; grep -A12 '^==[0-9]*==ERROR\|runtime error' "$logdir/$t.log" | head -20; }
+done
+printf '%s\n' "--- fuzz summary" "${summary[@]}"
+exit $failed
