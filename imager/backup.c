@@ -269,7 +269,7 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	struct bctx *b = calloc(1, sizeof *b);
 	struct lb_pipe_ops ops;
 	uint64_t split = o->split;
-	int level = o->level < 0 ? 1 : o->level > 12 ? 12 : o->level, rc, wopen = 0;
+	int level = o->level < 0 ? LB_DEFAULT_LEVEL : o->level > 12 ? 12 : o->level, rc, wopen = 0;
 	double t0 = lb_now();
 
 	memset(rep, 0, sizeof *rep);

@@ -15,6 +15,9 @@
 #include <time.h>
 
 #define LB_VERSION "0.1.0"
+/* DEFLATE level when none is given: measured (make bench) as the best size for a backup still
+ * well under half the time of partclone | pigz -1 on two cores */
+#define LB_DEFAULT_LEVEL 3
 
 enum lb_code {
 	LB_OK = 0,
@@ -137,7 +140,7 @@ struct lb_backup_opts {
 	const char *image;      /* path, or "-" for stdout */
 	const int *parts;       /* partition numbers to include; NULL = all */
 	int nparts;
-	int level;              /* 0 (store) .. 12; default 1 when < 0 */
+	int level;              /* 0 (store) .. 12; LB_DEFAULT_LEVEL when < 0 */
 	int threads;            /* compression workers; 0 = one per core */
 	uint64_t split;         /* segment size in bytes; 0 = auto (FAT destination: under 4 GiB) */
 	int no_split;           /* never split, even on FAT */

@@ -39,8 +39,8 @@ static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
 	char v[300];
 	switch (i) {
 	case O_LEVEL:
-		snprintf(v, sizeof v, "%d %s", b->level < 0 ? 1 : b->level,
-			 b->level == 0 ? "(store, fastest)" : b->level <= 1 ? "(fast, default)" :
+		snprintf(v, sizeof v, "%d %s", b->level < 0 ? LB_DEFAULT_LEVEL : b->level,
+			 b->level == 0 ? "(store, fastest)" : b->level < 0 || b->level == LB_DEFAULT_LEVEL ? "(default)" : b->level <= 2 ? "(fast)" :
 			 b->level >= 9 ? "(smallest, slow)" : "");
 		ui_put(y, x, w, a, 1, " Compression level   < %s >", v);
 		break;
@@ -72,7 +72,7 @@ static void opt_draw(void *ctx)
 static void change(struct bk *b, int i, int dir)
 {
 	if (i == O_LEVEL) {
-		int l = (b->level < 0 ? 1 : b->level) + dir;
+		int l = (b->level < 0 ? LB_DEFAULT_LEVEL : b->level) + dir;
 		b->level = l < 0 ? 0 : l > 12 ? 12 : l;
 	} else if (i == O_VERIFY) b->verify = !b->verify;
 	else if (i == O_SPLIT) b->split_idx = (b->split_idx + dir + nsplit_choices) % nsplit_choices;
