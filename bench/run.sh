@@ -21,7 +21,7 @@ export MTOOLS_SKIP_CHECK=1
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loop devices for partclone)"; exit 1; }
 LOOPS=()
-cleanup() { for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done; }
+cleanup() { for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done; rm -rf "$DIR/out"; }
 trap cleanup EXIT
 loop() { local l; l=$(losetup -f --show --offset "$2" --sizelimit "$3" "$1"); LOOPS+=("$l"); echo "$l"; }
 pstart() { sgdisk -i "$2" "$1" | awk '/First sector/{printf "%.0f\n", $3 * 512}'; }
