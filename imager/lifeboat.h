@@ -116,6 +116,7 @@ struct lb_report {
 	uint64_t *part_stored;  /* per part: bytes written to the image (compressed) */
 	double *part_seconds;
 	uint64_t disk_area_bytes;    /* bytes outside partitions (boot areas, tables, gaps) */
+	char table_note[160];   /* what was odd about the partition table ("" when nothing) */
 	uint64_t bytes_read, bytes_written;
 	uint64_t bytes_planned;
 	uint64_t zero_bytes;    /* planned bytes that were all zeros */

@@ -179,6 +179,7 @@ int lb_plan_to_report(const struct lb_plan *p, struct lb_report *r)
 		return -1;
 	memcpy(r->parts, p->parts, (size_t)p->nparts * sizeof *r->parts);
 	r->disk_area_bytes = p->disk_area_bytes;
+	snprintf(r->table_note, sizeof r->table_note, "%s", p->table.note);
 	r->bytes_planned = p->total;
 	return 0;
 }

@@ -164,4 +164,6 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 	}
 	fprintf(f, "disk areas outside partitions (boot code, tables, gaps): %s raw\n",
 	        lb_human_size(r->disk_area_bytes, c, sizeof c));
+	if (r->table_note[0])
+		fprintf(f, "partition table: %s\n", r->table_note);
 }
