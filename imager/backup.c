@@ -313,12 +313,7 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	lb_prog_phase(&b->prog, LB_PHASE_COPY, b->plan.total);
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = b;
-	ops.in_cap = LB_CHUNK_SIZE;
-	ops.out_cap = lb_chunker_out_cap();
-	ops.produce = lb_chunker_produce;
-	ops.worker_init = lb_chunker_worker_init;
-	ops.worker_fini = lb_chunker_worker_fini;
-	ops.work = lb_chunker_work;
+	lb_chunker_ops(&ops);
 	ops.consume = consume;
 	ops.tick = tick;
 	b->t_last = lb_now();

@@ -185,6 +185,16 @@ size_t lb_chunker_out_cap(void)
 	return (size_t)LB_SLOT_MAX_EXTENTS * 16 + LB_CHUNK_SIZE + LB_CHUNK_SIZE / 8 + 1024;
 }
 
+void lb_chunker_ops(struct lb_pipe_ops *ops)
+{
+	ops->in_cap = LB_CHUNK_SIZE;
+	ops->out_cap = lb_chunker_out_cap();
+	ops->produce = lb_chunker_produce;
+	ops->worker_init = lb_chunker_worker_init;
+	ops->worker_fini = lb_chunker_worker_fini;
+	ops->work = lb_chunker_work;
+}
+
 struct wscratch {
 	struct libdeflate_compressor *comp;
 };

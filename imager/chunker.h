@@ -38,6 +38,8 @@ void lb_chunker_worker_fini(void *wctx);
  * data in s->in (s->data), not copied. */
 void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s);
 size_t lb_chunker_out_cap(void);
+/* Fills the producer and worker side of ops with the chunker's callbacks and buffer sizes. */
+void lb_chunker_ops(struct lb_pipe_ops *ops);
 /* Encodes the slot's extent table (when more than one extent) into buf; returns its length. */
 size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf);
 int lb_is_zero(const uint8_t *p, size_t n);

@@ -126,12 +126,7 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 	lb_prog_phase(&c->prog, LB_PHASE_COPY, c->plan.total);
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = c;
-	ops.in_cap = LB_CHUNK_SIZE;
-	ops.out_cap = lb_chunker_out_cap();
-	ops.produce = lb_chunker_produce;
-	ops.worker_init = lb_chunker_worker_init;
-	ops.worker_fini = lb_chunker_worker_fini;
-	ops.work = lb_chunker_work;
+	lb_chunker_ops(&ops);
 	ops.consume = consume;
 	ops.tick = tick;
 	if ((rc = lb_pipeline_run(&ops, o->threads, err)))

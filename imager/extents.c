@@ -16,16 +16,21 @@ int lb_ext_add(struct lb_extents *x, uint64_t off, uint64_t len)
 	return lb_ext_push(x, off, len);
 }
 
+static int grow(struct lb_extents *x)
+{
+	size_t cap = x->cap ? x->cap * 2 : 64;
+	struct lb_extent *v = realloc(x->v, cap * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	x->v = v;
+	x->cap = cap;
+	return 0;
+}
+
 int lb_ext_push(struct lb_extents *x, uint64_t off, uint64_t len)
 {
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct lb_extent *v = realloc(x->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		x->v = v;
-		x->cap = cap;
-	}
+	if (x->n == x->cap && grow(x))
+		return -ENOMEM;
 	x->v[x->n].off = off;
 	x->v[x->n].len = len;
 	x->n++;
@@ -70,12 +75,8 @@ int lb_ext_subtract(struct lb_extents *x, uint64_t off, uint64_t len)
 		if (e->off < off && eend > end) {
 			/* Split: keep the head here, insert the tail after it. */
 			if (x->n == x->cap) {
-				size_t cap = x->cap ? x->cap * 2 : 64;
-				struct lb_extent *v = realloc(x->v, cap * sizeof *v);
-				if (!v)
+				if (grow(x))
 					return -ENOMEM;
-				x->v = v;
-				x->cap = cap;
 				e = &x->v[i];
 			}
 			memmove(&x->v[i + 2], &x->v[i + 1], (x->n - i - 1) * sizeof *x->v);

@@ -297,11 +297,27 @@ int lb_chunk_table_ok(struct lb_slot *s)
 	return parse_table(s) == NULL;
 }
 
+void *lb_decoder_new(void *ctx)
+{
+	return libdeflate_alloc_decompressor();
+}
+
+void lb_decoder_free(void *dctx)
+{
+	if (dctx)
+		libdeflate_free_decompressor(dctx);
+}
+
 void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image)
 {
 	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
 	uint32_t crc;
 	const char *what = parse_table(s);
+	if (!dctx) {
+		s->err_code = LB_ENOMEM;
+		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a decompressor");
+		return;
+	}
 	if (what)
 		goto bad;
 	crc = lb_crc32(0, s->in, table);

@@ -32,6 +32,10 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image);
 /* Checks the extent table alone and fills s->ext; 1 when consistent. */
 int lb_chunk_table_ok(struct lb_slot *s);
+/* Worker scratch for lb_chunk_decode (a libdeflate decompressor); NULL when out of memory,
+ * which lb_chunk_decode then reports. */
+void *lb_decoder_new(void *ctx);
+void lb_decoder_free(void *dctx);
 /* Buffer sizes a reader of this image needs. */
 size_t lb_image_in_cap(const struct lb_image *img);
 #endif

@@ -154,25 +154,9 @@ static int produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 	return rc;
 }
 
-static void *dinit(void *ctx)
-{
-	return libdeflate_alloc_decompressor();
-}
-
-static void dfini(void *w)
-{
-	if (w)
-		libdeflate_free_decompressor(w);
-}
-
 static void work(void *ctx, void *w, struct lb_slot *s)
 {
 	struct rctx *r = ctx;
-	if (!w) {
-		s->err_code = LB_ENOMEM;
-		snprintf(s->err_msg, sizeof s->err_msg, "out of memory");
-		return;
-	}
 	if (s->flags & SLOT_SKIP)
 		return;
 	/* --resume: the CRC of what the target holds is checked before decoding anything */
@@ -250,8 +234,8 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	ops.in_cap = r->cap;
 	ops.out_cap = r->img.info.chunk_size;
 	ops.produce = produce;
-	ops.worker_init = dinit;
-	ops.worker_fini = dfini;
+	ops.worker_init = lb_decoder_new;
+	ops.worker_fini = lb_decoder_free;
 	ops.work = work;
 	ops.consume = consume;
 	ops.tick = tick;

@@ -26,25 +26,9 @@ static int produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 	return lb_image_next(&v->img, s, v->cap, err);
 }
 
-static void *dinit(void *ctx)
-{
-	return libdeflate_alloc_decompressor();
-}
-
-static void dfini(void *w)
-{
-	if (w)
-		libdeflate_free_decompressor(w);
-}
-
 static void work(void *ctx, void *w, struct lb_slot *s)
 {
 	struct vctx *v = ctx;
-	if (!w) {
-		s->err_code = LB_ENOMEM;
-		snprintf(s->err_msg, sizeof s->err_msg, "out of memory");
-		return;
-	}
 	lb_chunk_decode(w, s, v->name);
 }
 
@@ -113,8 +97,8 @@ int lb_verify(const struct lb_verify_opts *o, struct lb_report *rep, struct lb_e
 	ops.in_cap = v->cap;
 	ops.out_cap = v->img.info.chunk_size;
 	ops.produce = produce;
-	ops.worker_init = dinit;
-	ops.worker_fini = dfini;
+	ops.worker_init = lb_decoder_new;
+	ops.worker_fini = lb_decoder_free;
 	ops.work = work;
 	ops.consume = consume;
 	ops.tick = tick;
