@@ -92,6 +92,7 @@ run "pigz -dc | partclone -r" "" "pigz -dc out/cz.p1.gz | partclone.dd -q -s - -
 	pigz -dc out/cz.p3.gz | partclone.ext4 -r -q -s - -o $Q3 2>/dev/null && sync"
 run "lifeboat restore" "" "$LB restore out/lb.lbi out/t2.img --yes --quiet"
 run "lifeboat restore --no-verify" "" "$LB restore out/lb.lbi out/t3.img --yes --quiet --no-verify && sync"
+run "lifeboat restore --resume (same)" "" "$LB restore out/lb.lbi out/t2.img --yes --quiet --resume"
 "$LB" verify out/lb.lbi --against out/t2.img --quiet >/dev/null || { echo "bench: restored disk differs"; exit 1; }
 cmp -s "$DISK" /dev/null || true
 
@@ -105,6 +106,7 @@ printf '  image size    lifeboat / Clonezilla-style  %s  (target <= 1.00)\n' "$(
 printf '  backup time   lifeboat / dd | pigz -1      %s\n' "$(r $lbb ${T[dd | pigz -1]})"
 printf '  restore time  lifeboat / partclone         %s  (target <= 0.67; verify included)\n' "$(r $lbr $czr)"
 printf '  restore time  lifeboat --no-verify / partclone %s\n' "$(r $lbrn $czr)"
+printf '  re-restore of an unchanged disk (--resume) / full restore  %s\n' "$(r ${T[lifeboat restore --resume (same)]} $lbr)"
 printf '  peak memory   lifeboat                     %.1f MiB (target <= 64)\n' "$(echo "$peak / 1024" | bc -l)"
 if [ -x scripts/boot-footprint.sh ] && [ -n "${BENCH_FOOTPRINT:-}" ]; then
 	echo "boot footprint:"; (cd "$OLDPWD" && scripts/boot-footprint.sh)

@@ -23,4 +23,15 @@ gpt_ok dst.img
 lb verify img.lbi --against dst.img --quiet >/dev/null || fail "verify --against the restored disk"
 # and against the source it must also match: the image is the source's used data
 lb verify img.lbi --against src.img --quiet >/dev/null || fail "verify --against the source"
+# A damaged primary GPT: the partitions are read from the backup GPT, the backup is by used
+# blocks as before, and the restored disk gets both copies back intact.
+cp src.img dmg.img
+printf 'XXXX' | dd of=dmg.img bs=1 seek=$((512 + 24)) conv=notrunc status=none
+lb list --disk dmg.img | grep -q "primary GPT is damaged" || fail "list does not say the primary GPT is damaged"
+lb backup dmg.img dmg.lbi --quiet
+lb info dmg.lbi | grep -Eq "^3 .*ext4 .*used" || fail "damaged-primary disk not backed up by used blocks"
+truncate -s 300M dmg-out.img
+lb restore dmg.lbi dmg-out.img --yes --quiet
+gpt_ok dmg-out.img
+check_ext src.img dmg-out.img $(part_start src.img 3)
 echo ok
