@@ -17,7 +17,7 @@
 #define LB_VERSION "0.1.0"
 /* DEFLATE level when none is given: measured (make bench) as the best size for a backup still
  * well under half the time of partclone | pigz -1 on two cores */
-#define LB_DEFAULT_LEVEL 3
+#define LB_DEFAULT_LEVEL 2
 
 enum lb_code {
 	LB_OK = 0,

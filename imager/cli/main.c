@@ -20,7 +20,7 @@ static const char usage[] =
 "      used blocks only; everything else, and every area outside partitions (boot code,\n"
 "      partition tables, gaps, the tail), is copied raw. Zeros cost nothing.\n"
 "      --partitions  only these partitions (boot areas are always included)\n"
-"      --level N     DEFLATE level 0 (store) to 12; default 3\n"
+"      --level N     DEFLATE level 0 (store) to 12; default 2\n"
 "      --threads N   compression threads; default: one per core\n"
 "      --split SIZE  write segments of SIZE (e.g. 4000M): IMAGE, IMAGE.002, IMAGE.003...\n"
 "                    On a FAT destination images are split below 4 GiB by default.\n"
