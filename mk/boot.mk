@@ -1,0 +1,76 @@
+# The boot stick: static musl lifeboat, busybox, kernel, initramfs, USB image, qemu targets.
+# Included by the top-level Makefile. Slow parts are cached outside the clone in $(LB_CACHE)
+# (scripts/lib.sh), keyed by their inputs. docs/BOOT.md explains the pieces.
+#
+#   make static     out/lifeboat          one static musl executable (engine + CLI + TUI)
+#   make kernel     out/bzImage           kernel with the initramfs built in (= BOOTX64.EFI)
+#   make initramfs  out/initramfs.cpio
+#   make usb        out/lifeboat-usb.img  MBR: FAT32 ESP (UEFI + syslinux) + exFAT data partition
+#   make run        boot the image in qemu on this terminal with a demo disk and an empty disk
+#   make boot-deps  install the Debian packages the boot side needs
+
+LB_CACHE ?= /var/cache/lifeboat
+export LB_CACHE
+OUT ?= out
+MUSL_CC ?= musl-gcc
+MUSL_SYSROOT := $(BUILD)/musl-sysroot
+STATIC_CFLAGS ?= -Os -ffunction-sections -fdata-sections
+STATIC_LIBS := -lext2fs -lcom_err -ldeflate -lncursesw -lz -pthread
+STATIC_SRCS := $(ENGINE_SRCS) $(CLI_SRCS) $(TUI_SRCS)
+STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
+BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin
+FORCE_IF_MISSING = $(if $(wildcard $(1)),,lb-force)
+
+.PHONY: static kernel initramfs usb run boot-deps static-libs busybox lb-force
+static: $(OUT)/lifeboat
+kernel: $(OUT)/bzImage
+initramfs: $(OUT)/initramfs.cpio
+usb: $(OUT)/lifeboat-usb.img
+static-libs: $(BUILD)/musl/sysroot.stamp
+busybox: $(BUILD)/boot/busybox
+lb-force:
+
+boot-deps:
+	scripts/install-deps.sh boot
+
+# --- static musl build ---------------------------------------------------------------------------
+$(BUILD)/musl/sysroot.stamp: scripts/build-static-libs.sh $(BOOT_SCRIPTS) \
+		$(call FORCE_IF_MISSING,$(MUSL_SYSROOT)/.complete) | boot-deps
+	scripts/build-static-libs.sh $(MUSL_SYSROOT)
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/musl/%.o: %.c $(wildcard imager/*.h tui/*.h imager/cli/*.h) $(BUILD)/musl/sysroot.stamp
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(STATIC_CFLAGS) $(LB_CFLAGS) -I$(MUSL_SYSROOT)/include -I$(MUSL_SYSROOT)/include/ncursesw \
+		-isystem $(MUSL_SYSROOT)/kinclude -MMD -c -o $@ $<
+
+$(BUILD)/musl/lifeboat: $(STATIC_OBJS)
+	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(STATIC_OBJS) -L$(MUSL_SYSROOT)/lib $(STATIC_LIBS)
+
+$(OUT)/lifeboat: $(BUILD)/musl/lifeboat
+	@mkdir -p $(@D)
+	strip -o $@ $<
+	@! readelf -l $@ | grep -q INTERP || { echo "$@ is not static" >&2; exit 1; }
+
+# --- busybox, initramfs, kernel --------------------------------------------------------------
+$(BUILD)/boot/busybox: scripts/build-busybox.sh initramfs/busybox.config $(BOOT_SCRIPTS) | boot-deps
+	scripts/build-busybox.sh $@
+
+INITRAMFS_INPUTS := $(wildcard initramfs/* initramfs/*/*) scripts/mk-initramfs.sh
+$(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox $(BUILD)/musl/sysroot.stamp
+	scripts/mk-initramfs.sh $(OUT)/lifeboat $(BUILD)/boot/busybox $(MUSL_SYSROOT) $@
+
+$(OUT)/bzImage: $(OUT)/initramfs.cpio kernel-config/lifeboat.config scripts/build-kernel.sh $(BOOT_SCRIPTS) | boot-deps
+	scripts/build-kernel.sh $(OUT)/initramfs.cpio $@
+
+# --- USB image ------------------------------------------------------------------------------
+$(OUT)/lifeboat-usb.img: $(OUT)/bzImage scripts/mk-usb.sh scripts/syslinux.cfg
+	scripts/mk-usb.sh $(OUT)/bzImage $@
+
+# --- qemu on this terminal: demo disk (GPT, ESP, ext4 with files) + an empty disk -----------------
+run: $(OUT)/lifeboat-usb.img
+	scripts/run-qemu.sh $(OUT)/lifeboat-usb.img
+
+# --- tests: the boot suite needs the USB image and the host lifeboat -----------------------------
+CHECK_SUITES += boot
+CHECK_DEPS += $(OUT)/lifeboat-usb.img

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the static musl libraries the static lifeboat links against: zlib, libdeflate,
+# ncursesw (terminfo fallbacks compiled in: the initramfs has no terminfo database),
+# libext2fs + libcom_err; and, from the same e2fsprogs build, static e2fsck, mke2fs,
+# resize2fs, debugfs for the stick.
+# Usage: scripts/build-static-libs.sh LINK
+#   LINK becomes a symlink to the sysroot $LB_CACHE/musl/<hash of pins and this script>
+#   (include/, lib/, kinclude/ = Linux UAPI headers for musl-gcc, sbin/, versions.txt).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+[ $# -eq 1 ] || die "usage: $0 LINK"
+mkdir -p "$(dirname "$1")"; link=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # the link itself, not its target
+command -v musl-gcc >/dev/null || die "musl-gcc missing: run scripts/install-deps.sh boot"
+FALLBACKS=linux,vt100,vt102,xterm,xterm-256color,screen
+key=$(key_of "$LB_ROOT/scripts/sources.pin" "$0" "$(pkg_version musl-tools)" "$FALLBACKS")
+P=$LB_CACHE/musl/$key
+HOST=x86_64-linux-musl
+export CC=musl-gcc CFLAGS="-Os -ffunction-sections -fdata-sections" AR=ar RANLIB=ranlib
+
+# Linux UAPI headers (linux/fs.h, asm/...) are libc-independent; musl-gcc's wrapper hides
+# /usr/include, so give it a folder with just these.
+kheaders() {
+	mkdir -p "$P/kinclude"
+	local d
+	for d in linux asm-generic mtd; do cp -a "/usr/include/$d" "$P/kinclude/"; done
+	cp -a "/usr/include/x86_64-linux-gnu/asm" "$P/kinclude/asm"
+}
+
+build_zlib() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" zlib)
+	rm -rf "$W/zlib"; cp -a "$s" "$W/zlib"; cd "$W/zlib"
+	./configure --static --prefix="$P" >/dev/null
+	make -s -j"$LB_JOBS" libz.a && make -s install >/dev/null
+}
+
+build_libdeflate() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" libdeflate)
+	rm -rf "$W/libdeflate"; cp -a "$s" "$W/libdeflate"; cd "$W/libdeflate"
+	make -s -j"$LB_JOBS" DISABLE_SHARED=1 PREFIX="$P" libdeflate.a
+	install -m644 libdeflate.a "$P/lib/"; install -m644 libdeflate.h "$P/include/"
+}
+
+build_ncurses() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" ncurses)
+	rm -rf "$W/ncurses"; cp -a "$s" "$W/ncurses"; cd "$W/ncurses"
+	# A cross build (--host) makes configure use the host's tic/infocmp for the fallbacks.
+	BUILD_CC=gcc ./configure --host=$HOST --build=x86_64-linux-gnu --prefix="$P" \
+		--enable-widec --without-shared --without-debug --without-profile --without-ada \
+		--without-cxx --without-cxx-binding --without-manpages --without-progs --without-tests \
+		--without-pkg-config --disable-database --with-fallbacks=$FALLBACKS \
+		--disable-home-terminfo --enable-pc-files=no >/dev/null
+	make -s -j"$LB_JOBS" libs >/dev/null
+	make -s install.libs install.includes >/dev/null
+	# <ncurses.h> and <curses.h> as on Debian (there they live in the default include path).
+	ln -sf ncursesw/curses.h "$P/include/ncurses.h"; ln -sf ncursesw/curses.h "$P/include/curses.h"
+}
+
+build_e2fsprogs() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" e2fsprogs)
+	rm -rf "$W/e2fsprogs"; cp -a "$s" "$W/e2fsprogs"; mkdir -p "$W/e2fsprogs/b"; cd "$W/e2fsprogs/b"
+	CFLAGS="$CFLAGS -isystem $P/kinclude" LDFLAGS=-static PKG_CONFIG=false ../configure \
+		--host=$HOST --build=x86_64-linux-gnu --prefix="$P" \
+		--disable-nls --disable-elf-shlibs --disable-bsd-shlibs --disable-fuse2fs --disable-uuidd \
+		--disable-fsck --disable-e2initrd-helper --disable-defrag --disable-tdb \
+		--enable-libuuid --enable-libblkid >/dev/null
+	make -s -j"$LB_JOBS" libs >/dev/null
+	make -s -j"$LB_JOBS" -C e2fsck e2fsck >/dev/null
+	make -s -j"$LB_JOBS" -C misc mke2fs >/dev/null
+	make -s -j"$LB_JOBS" -C resize resize2fs >/dev/null
+	make -s -j"$LB_JOBS" -C debugfs debugfs >/dev/null
+	make -s -C lib/et install >/dev/null
+	make -s -C lib/ext2fs install >/dev/null
+	mkdir -p "$P/sbin"
+	install -m755 e2fsck/e2fsck misc/mke2fs resize/resize2fs debugfs/debugfs "$P/sbin/"
+	strip "$P"/sbin/*
+}
+
+build() {
+	if [ ! -f "$P/.complete" ]; then
+		local t0=$SECONDS
+		say "building static musl libraries in $P"
+		rm -rf "$P"; mkdir -p "$P/include" "$P/lib"
+		W=$P/work; mkdir -p "$W"
+		kheaders
+		build_zlib; build_libdeflate; build_ncurses; build_e2fsprogs
+		rm -rf "$W"
+		cat "$LB_CACHE"/src/{zlib,libdeflate,ncurses,e2fsprogs}.used >"$P/versions.txt"
+		printf 'musl %s\n' "$(pkg_version musl-tools)" >>"$P/versions.txt"
+		touch "$P/.complete"
+		say "static libraries ready in $((SECONDS - t0)) s"
+	fi
+	mkdir -p "$(dirname "$link")"
+	[ "$(readlink "$link" 2>/dev/null)" = "$P" ] || ln -sfn "$P" "$link"
+	touch "$P"
+}
+with_lock "$P" build
+prune_cache "$LB_CACHE/musl" 3

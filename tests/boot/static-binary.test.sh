@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The static musl lifeboat (out/lifeboat, what the stick runs): no interpreter, no libraries;
+# its images are read by the host build and the other way round; its screens draw with the
+# terminfo entries compiled into it (the stick has no terminfo database) for each TERM the
+# stick uses or a technician's terminal may send.
+. "$(dirname "$0")/lib.sh"
+S=$ROOT/out/lifeboat
+[ -x "$S" ] || skip "no $S (make static)"
+need_engine
+readelf -l "$S" | grep -q INTERP && die "$S has an ELF interpreter: not static"
+readelf -d "$S" 2>/dev/null | grep -q NEEDED && die "$S needs shared libraries"
+"$S" --help | grep -qw backup || die "$S --help does not list backup"
+
+scripts/mk-demo-disk.sh "$T/src.img" 64 "$T/tree" 2>/dev/null || die "mk-demo-disk.sh failed"
+"$S" backup "$T/src.img" "$T/static.lbi" --quiet || die "static backup failed"
+"$LIFEBOAT" verify "$T/static.lbi" || die "the host build cannot verify the static build's image"
+"$LIFEBOAT" backup "$T/src.img" "$T/host.lbi" --quiet || die "host backup failed"
+truncate -s 64M "$T/dst.img"
+"$S" restore "$T/host.lbi" "$T/dst.img" --yes || die "the static build cannot restore the host build's image"
+compare_demo "$T/src.img" "$T/dst.img" "$T/tree"
+
+command -v tmux >/dev/null || skip "tmux missing (the terminfo part was not run)"
+export TMUX_TMPDIR=$T
+for term in linux vt100 vt102 xterm xterm-256color screen; do
+	tmux new-session -d -s "st-$$" -x 100 -y 30 "env -i TERM=$term LANG=C.UTF-8 $S tui --disk $T/src.img; sleep 30"
+	ok=
+	for _ in $(seq 1 20); do
+		tmux capture-pane -p -t "st-$$" | grep -q 'What to do' && { ok=1; break; }
+		sleep 0.25
+	done
+	scr=$(tmux capture-pane -p -t "st-$$")
+	tmux kill-session -t "st-$$"
+	[ -n "$ok" ] || { echo "$scr"; die "TERM=$term: the home screen did not draw"; }
+	grep -qi 'unknown terminal\|not found' <<<"$scr" && die "TERM=$term: $scr"
+	echo "TERM=$term: home screen drawn"
+done
