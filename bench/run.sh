@@ -12,6 +12,7 @@
 # The generated disk is cached in $BENCH_DIR (default /var/tmp/lifeboat-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 LB=$PWD/${BUILD:-build}/lifeboat
 DIR=${BENCH_DIR:-/var/tmp/lifeboat-bench}
 GIB=${BENCH_DISK_GIB:-8}
@@ -108,6 +109,7 @@ printf '  restore time  lifeboat / partclone         %s  (target <= 0.67; verify
 printf '  restore time  lifeboat --no-verify / partclone %s\n' "$(r $lbrn $czr)"
 printf '  re-restore of an unchanged disk (--resume) / full restore  %s\n' "$(r ${T[lifeboat restore --resume (same)]} $lbr)"
 printf '  peak memory   lifeboat                     %.1f MiB (target <= 64)\n' "$(echo "$peak / 1024" | bc -l)"
-if [ -x scripts/boot-footprint.sh ] && [ -n "${BENCH_FOOTPRINT:-}" ]; then
-	echo "boot footprint:"; (cd "$OLDPWD" && scripts/boot-footprint.sh)
+if [ -x "$REPO/scripts/boot-footprint.sh" ] && [ -f "$REPO/out/lifeboat-usb.img" ]; then
+	echo "boot stick footprint:"
+	(cd "$REPO" && scripts/boot-footprint.sh)
 fi
