@@ -1,9 +1,7 @@
 /* Clone: the backup's reader and the restore's writer joined directly, no image in between. */
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include "chunker.h"
 #include "err.h"
 #include "plan.h"
@@ -133,17 +131,9 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 		goto out;
 	rep->bytes_read = c->done;
 	rep->bytes_written = c->tw.written;
-	if ((rc = lb_dev_sync(&c->tw.dev, err)))
+	if ((rc = lb_tw_finish(&c->tw, o->verify, !strcmp(c->plan.table.type, "gpt") ? src.size : 0, 1,
+	                       &c->prog, rep, err)))
 		goto out;
-	if (o->verify && (rc = lb_tw_verify(&c->tw, &c->prog, &rep->verified, err)))
-		goto out;
-	if (!strcmp(c->plan.table.type, "gpt") &&
-	    (rc = lb_tw_fix_gpt(&c->tw, src.size, &rep->gpt_relocated, err)))
-		goto out;
-	if ((rc = lb_dev_sync(&c->tw.dev, err)))
-		goto out;
-	if (c->tw.dev.is_blk)
-		ioctl(c->tw.dev.fd, BLKRRPART, 0);
 	lb_prog_phase(&c->prog, LB_PHASE_FINISH, c->done);
 	lb_prog_update(&c->prog, c->done, 1);
 out:

@@ -1,11 +1,9 @@
 /* Restore: check the image (for files: its end and index first), check the target, then write
  * chunk by chunk, each one verified before it is written; read back; fix the GPT for the size. */
 #include <libdeflate.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include "err.h"
 #include "image.h"
 #include "progress.h"
@@ -243,17 +241,9 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 		goto out;
 	rep->bytes_read = r->img.r.file_bytes;
 	rep->bytes_written = r->tw.written;
-	if ((rc = lb_dev_sync(&r->tw.dev, err)))
+	if ((rc = lb_tw_finish(&r->tw, o->verify, !o->partition && !strcmp(r->img.info.table, "gpt") ?
+	                       r->img.info.src_size : 0, !o->partition, &r->prog, rep, err)))
 		goto out;
-	if (o->verify && (rc = lb_tw_verify(&r->tw, &r->prog, &rep->verified, err)))
-		goto out;
-	if (!o->partition && !strcmp(r->img.info.table, "gpt") &&
-	    (rc = lb_tw_fix_gpt(&r->tw, r->img.info.src_size, &rep->gpt_relocated, err)))
-		goto out;
-	if ((rc = lb_dev_sync(&r->tw.dev, err)))
-		goto out;
-	if (r->tw.dev.is_blk && !o->partition)
-		ioctl(r->tw.dev.fd, BLKRRPART, 0);   /* let the kernel see the new partitions */
 	lb_prog_phase(&r->prog, LB_PHASE_FINISH, r->done);
 	lb_prog_update(&r->prog, r->done, 1);
 	rc = 0;

@@ -1,5 +1,7 @@
 /* Target writing and read-back verification. */
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include "chunker.h"
 #include "err.h"
@@ -151,6 +153,23 @@ int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, stru
 out:
 	free(buf);
 	return rc;
+}
+
+int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int whole_disk,
+                 struct lb_prog *prog, struct lb_report *rep, struct lb_err *err)
+{
+	int rc;
+	if ((rc = lb_dev_sync(&t->dev, err)))
+		return rc;
+	if (verify && (rc = lb_tw_verify(t, prog, &rep->verified, err)))
+		return rc;
+	if (gpt_src_size && (rc = lb_tw_fix_gpt(t, gpt_src_size, &rep->gpt_relocated, err)))
+		return rc;
+	if ((rc = lb_dev_sync(&t->dev, err)))
+		return rc;
+	if (t->dev.is_blk && whole_disk)
+		ioctl(t->dev.fd, BLKRRPART, 0);   /* let the kernel see the new partitions */
+	return 0;
 }
 
 int lb_tw_fix_gpt(struct lb_twriter *t, uint64_t src_size, int *relocated, struct lb_err *err)

@@ -34,6 +34,11 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
 /* Flushes, drops cached pages, reads everything back and checks it. */
 int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err);
+/* The end of every restore and clone: flush, read back and check (verify), then for a
+ * whole-disk GPT write (gpt_src_size != 0) move the backup GPT, flush again, and have the
+ * kernel re-read the partitions of a whole-disk block device. */
+int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int whole_disk,
+                 struct lb_prog *prog, struct lb_report *rep, struct lb_err *err);
 /* After a whole-disk write of a GPT disk: moves the backup GPT to the target's end (and repairs
  * a damaged primary) when needed. */
 int lb_tw_fix_gpt(struct lb_twriter *t, uint64_t src_size, int *relocated, struct lb_err *err);
