@@ -158,6 +158,11 @@ void lb_dev_close(struct lb_dev *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;
+	if (d->direct_open)
+		close(d->direct_fd);
+	d->direct_open = 0;
+	free(d->bounce);
+	d->bounce = NULL;
 }
 
 int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
@@ -166,6 +171,35 @@ int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
 			return -EIO;
 	return lb_pread_full(d->fd, buf, len, off);
+}
+
+#define BOUNCE (64u << 10)
+
+int lb_dev_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off)
+{
+	int r;
+	if (!d->is_blk || off % d->lsec || len % d->lsec || len > BOUNCE)
+		return lb_dev_pread(d, buf, len, off);
+	for (int i = 0; i < d->nfaults; i++)
+		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
+			return -EIO;
+	if (!d->direct_open) {
+		if (posix_memalign(&d->bounce, 4096, BOUNCE))
+			return lb_dev_pread(d, buf, len, off);
+		d->direct_fd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		if (d->direct_fd < 0) {
+			free(d->bounce);
+			d->bounce = NULL;
+			return lb_dev_pread(d, buf, len, off);
+		}
+		d->direct_open = 1;
+	}
+	r = lb_pread_full(d->direct_fd, d->bounce, len, off);
+	if (r == -EINVAL)   /* the device refuses this alignment: use the page cache after all */
+		return lb_dev_pread(d, buf, len, off);
+	if (!r)
+		memcpy(buf, d->bounce, len);
+	return r;
 }
 
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err)

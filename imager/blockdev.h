@@ -19,6 +19,10 @@ struct lb_dev {
 	 * rescue reading is tested on the same code path a failing disk takes. Sources only. */
 	int nfaults;
 	uint64_t faults[64][2];
+	/* rescue reads bypass the page cache (O_DIRECT), or a bad sector costs its whole page */
+	int direct_fd;          /* valid when direct_open */
+	int direct_open;
+	void *bounce;           /* aligned buffer for direct reads */
 };
 
 /* writable: 0 read-only, 1 read-write, 2 read-write and exclusive (block devices: O_EXCL) */
@@ -26,6 +30,10 @@ int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err 
 void lb_dev_close(struct lb_dev *d);
 /* Reads exactly len bytes at off: 0 or -errno (-EIO for an injected fault). */
 int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off);
+/* Like lb_dev_pread, but past the page cache on block devices (O_DIRECT) when off and len are
+ * whole logical sectors, so one unreadable sector does not take its neighbours with it. For
+ * the rescue passes; one caller at a time. */
+int lb_dev_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off);
 /* Reads exactly len bytes at off; a short read (past the end) is an error. */
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err);
 int lb_dev_write(struct lb_dev *d, const void *buf, size_t len, uint64_t off, struct lb_err *err);

@@ -93,13 +93,13 @@ static int produce_rescue(struct lb_chunker *c, struct lb_slot *s, struct lb_err
 			}
 			/* a block first (fast where only a few sectors are bad), then its sectors */
 			n = left < blk ? (uint32_t)left : blk;
-			if (lb_dev_pread(c->src, s->in + s->len, n, off) == 0) {
+			if (lb_dev_pread_direct(c->src, s->in + s->len, n, off) == 0) {
 				slot_append(s, off, n);
 				c->bad_bytes -= n;
 			} else {
 				for (uint32_t k = 0; k < n; k += sec) {
 					uint32_t m = n - k < sec ? n - k : sec;
-					if (lb_dev_pread(c->src, s->in + s->len, m, off + k) == 0) {
+					if (lb_dev_pread_direct(c->src, s->in + s->len, m, off + k) == 0) {
 						slot_append(s, off + k, m);
 						c->bad_bytes -= m;
 					} else if (lb_ext_add(&c->bad, off + k, m) < 0) {

@@ -168,9 +168,18 @@ backup)
 	esac
 	img=$(echo "$img" | sed 's://*:/:g')
 	logdest=$img.log
-	run backup "/dev/$src" "$img" --quiet || fail "backup ended with status $?"
+	# Status 6: the backup is complete except for sectors the disk could not read, which are
+	# zeros in the image and listed in it (and above, with the files they hit). The image is
+	# kept and the run counts as done (lifeboat.after applies), but says so distinctly.
+	rc=0; run backup "/dev/$src" "$img" --quiet || rc=$?
+	case $rc in
+	0) ;;
+	6) say "backup completed, but some sectors of /dev/$src could not be read: they are zeros in the image (listed above; 'lifeboat info' lists them too)" ;;
+	*) fail "backup ended with status $rc" ;;
+	esac
 	if [ "${LB_verify:-1}" != 0 ]; then run verify "$img" || fail "verify ended with status $?"; fi
-	say "unattended backup: OK: /dev/$src -> ${img#$mnt}" ;;
+	if [ $rc = 6 ]; then say "unattended backup: PARTIAL: unreadable sectors (status 6): /dev/$src -> ${img#$mnt}"
+	else say "unattended backup: OK: /dev/$src -> ${img#$mnt}"; fi ;;
 restore)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "restore needs lifeboat.source=PLACE and lifeboat.dest=DISK"
 	mount_place "$LB_source"
