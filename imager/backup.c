@@ -328,6 +328,7 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		goto out;
 	if ((rc = lb_imgw_finish(&b->w, err)))
 		goto out;
+	wopen = 0;   /* complete under its final name: nothing to remove from here on */
 	rep->bytes_written = b->w.file_bytes;
 	rep->segments = (int)b->w.seg + 1;
 	if (b->ch.bad.n) {
