@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # MBR with an extended partition and logical partitions: ext2 (1 KiB blocks), raw data under
-# an unknown type, ext3 and FAT16 as logicals. Backup, restore, compare all.
+# an unknown type, and ext3, FAT16 and FAT12 as logicals. Backup, restore, compare all.
 . "$(dirname "$0")/lib.sh"
 random_disk src.img 200
 sfdisk -q src.img <<'SF'
@@ -10,11 +10,13 @@ src.img2 : size=8MiB, type=da
 src.img3 : size=140MiB, type=5
 src.img5 : size=60MiB, type=83
 src.img6 : size=40MiB, type=6
+src.img7 : size=8MiB, type=1
 SF
 make_tree tree
 mk_ext src.img 1 ext2 tree -b 1024
 mk_ext src.img 5 ext3 tree
 mk_fat src.img 6 16 tree/etc
+mk_fat src.img 7 12 tree/deep
 printf 'MBR-BOOT-CODE' | dd of=src.img bs=1 conv=notrunc status=none
 before=$(sum src.img)
 lb backup src.img img.lbi --quiet
@@ -33,4 +35,6 @@ done
 check_ext src.img dst.img $(part_start src.img 1)
 check_ext src.img dst.img $(part_start src.img 5)
 check_fat src.img dst.img $(part_start src.img 6)
+lb info img.lbi | grep -Eq "^7 .*vfat .*used" || fail "FAT12 not imaged by used blocks"
+check_fat src.img dst.img $(part_start src.img 7)
 echo ok
