@@ -297,6 +297,14 @@ int lb_chunk_table_ok(struct lb_slot *s)
 	return parse_table(s) == NULL;
 }
 
+void lb_image_ops(const struct lb_image *img, struct lb_pipe_ops *ops)
+{
+	ops->in_cap = lb_image_in_cap(img);
+	ops->out_cap = img->info.chunk_size;
+	ops->worker_init = lb_decoder_new;
+	ops->worker_fini = lb_decoder_free;
+}
+
 void *lb_decoder_new(void *ctx)
 {
 	return libdeflate_alloc_decompressor();

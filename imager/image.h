@@ -36,6 +36,8 @@ int lb_chunk_table_ok(struct lb_slot *s);
  * which lb_chunk_decode then reports. */
 void *lb_decoder_new(void *ctx);
 void lb_decoder_free(void *dctx);
+/* Fills the buffer sizes and worker scratch of a pipeline that decodes this image. */
+void lb_image_ops(const struct lb_image *img, struct lb_pipe_ops *ops);
 /* Buffer sizes a reader of this image needs. */
 size_t lb_image_in_cap(const struct lb_image *img);
 #endif

@@ -122,9 +122,9 @@ struct lb_report {
 	uint64_t zero_bytes;    /* planned bytes that were all zeros */
 	double seconds;
 	int verified;           /* read-back / check pass ran and matched */
-	uint64_t bad_bytes;
+	uint64_t bad_bytes;     /* backup: unreadable; restore: missing from the image (zeros) */
 	int nbad;
-	uint64_t (*bad)[2];     /* unreadable ranges: offset, length */
+	uint64_t (*bad)[2];     /* backup: the unreadable ranges (offset, length) */
 	char image_path[512];   /* final name of the (first segment of the) image */
 	int segments;
 	int gpt_relocated;      /* restore moved the backup GPT to the target's end */

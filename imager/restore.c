@@ -229,11 +229,8 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	}
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = r;
-	ops.in_cap = r->cap;
-	ops.out_cap = r->img.info.chunk_size;
+	lb_image_ops(&r->img, &ops);
 	ops.produce = produce;
-	ops.worker_init = lb_decoder_new;
-	ops.worker_fini = lb_decoder_free;
 	ops.work = work;
 	ops.consume = consume;
 	ops.tick = tick;
@@ -241,6 +238,8 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 		goto out;
 	rep->bytes_read = r->img.r.file_bytes;
 	rep->bytes_written = r->tw.written;
+	rep->nbad = r->img.info.nbad;
+	rep->bad_bytes = r->img.info.bad_bytes;
 	if ((rc = lb_tw_finish(&r->tw, o->verify, !o->partition && !strcmp(r->img.info.table, "gpt") ?
 	                       r->img.info.src_size : 0, !o->partition, &r->prog, rep, err)))
 		goto out;

@@ -94,11 +94,8 @@ int lb_verify(const struct lb_verify_opts *o, struct lb_report *rep, struct lb_e
 	lb_prog_phase(&v->prog, LB_PHASE_VERIFY, v->img.info.data_bytes);
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = v;
-	ops.in_cap = v->cap;
-	ops.out_cap = v->img.info.chunk_size;
+	lb_image_ops(&v->img, &ops);
 	ops.produce = produce;
-	ops.worker_init = lb_decoder_new;
-	ops.worker_fini = lb_decoder_free;
 	ops.work = work;
 	ops.consume = consume;
 	ops.tick = tick;

@@ -88,19 +88,11 @@ int cmd_restore(int argc, char **argv)
 			        "copy\n", o.target);
 		return cli_error(&err);
 	}
-	{
-		struct lb_image_info info;
-		struct lb_err e2 = { 0 };
-		if (strcmp(o.image, "-") && lb_image_info(o.image, &info, &e2) == 0) {
-			if (info.nbad) {
-				fprintf(stderr, "lifeboat: WARNING: the image lacks %llu bytes in %d range%s "
-				        "that could not be read from its source; they were restored as zeros "
-				        "(see 'lifeboat info %s')\n", (unsigned long long)info.bad_bytes, info.nbad,
-				        info.nbad == 1 ? "" : "s", o.image);
-				rc = 6;
-			}
-			lb_image_info_free(&info);
-		}
+	if (rep.nbad) {
+		fprintf(stderr, "lifeboat: WARNING: the image lacks %llu bytes in %d range%s that could "
+		        "not be read from its source; they were restored as zeros (see 'lifeboat info')\n",
+		        (unsigned long long)rep.bad_bytes, rep.nbad, rep.nbad == 1 ? "" : "s");
+		rc = 6;
 	}
 	if (!quiet) {
 		summary(&rep, "restored", o.verify);

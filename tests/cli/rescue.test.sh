@@ -35,6 +35,11 @@ lb verify img.lbi --quiet >/dev/null
 truncate -s 300M dst.img
 rc=0; lb restore img.lbi dst.img --yes 2>err.txt || rc=$?
 [ "$rc" = 6 ] && grep -q "lacks 68096 bytes in 4 ranges" err.txt || { cat err.txt; fail "restore did not report the missing ranges (rc $rc)"; }
+# the same through a pipe: the missing ranges are known once the trailer has been read
+truncate -s 300M pipe.img
+rc=0; lb restore - pipe.img --yes <img.lbi 2>err.txt || rc=$?
+[ "$rc" = 6 ] && grep -q "lacks 68096 bytes in 4 ranges" err.txt || { cat err.txt; fail "restore from a pipe did not report the missing ranges (rc $rc)"; }
+cmp -s dst.img pipe.img || fail "restores from the file and from a pipe differ"
 # every '+' range of the mapfile is identical on the restored disk; every '-' range is zeros
 # there and is exactly one of the injected ranges
 python3 - "$faults" <<'PY'
