@@ -141,9 +141,11 @@ out:
 
 int lb_gpt_read(struct lb_dev *d, uint64_t disk_size, struct lb_ptable *t, struct lb_err *err)
 {
-	static const unsigned sizes[] = { 512, 4096 };
+	/* The device's own sector size first (a 4Kn disk may still carry a 512-byte GPT from an
+	 * image written onto it, which the kernel ignores); files have none: 512, then 4096. */
+	unsigned first = d->is_blk && d->lsec == 4096 ? 4096 : 512;
 	for (size_t k = 0; k < 2; k++) {
-		unsigned ss = sizes[k];
+		unsigned ss = k == 0 ? first : 4096 + 512 - first;
 		uint64_t nsect = disk_size / ss;
 		struct lb_ptable backup;
 		int prim, back;
@@ -169,6 +171,10 @@ int lb_gpt_read(struct lb_dev *d, uint64_t disk_size, struct lb_ptable *t, struc
 		}
 		snprintf(t->type, sizeof t->type, "gpt");
 		t->sector = ss;
+		if (d->is_blk && d->lsec && d->lsec != ss && !t->note[0])
+			snprintf(t->note, sizeof t->note, "the GPT is laid out for %u-byte sectors, but "
+			         "the disk reports %u-byte sectors (moved out of a USB enclosure?)", ss,
+			         d->lsec);
 		return 0;
 	}
 	return 0;

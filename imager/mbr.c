@@ -138,6 +138,20 @@ static int overlapping(const struct lb_ptable *t)
 	return 0;
 }
 
+/* Is sector 0 an MBR that hands the disk to a GPT? The kernel (block/partitions/efi.c,
+ * is_pmbr_valid) and libblkid accept a GPT only when an MBR with its signature has a 0xEE entry:
+ * protective (the only entry) or hybrid (among others). Otherwise a GPT found on the disk is a
+ * leftover that nothing else will read, and the MBR is the table. */
+static int mbr_protects_gpt(const uint8_t *sec)
+{
+	if (sec[510] != 0x55 || sec[511] != 0xaa)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (sec[446 + 16 * i + 4] == 0xee)
+			return 1;
+	return 0;
+}
+
 int lb_ptable_read_sized(struct lb_dev *d, uint64_t disk_size, struct lb_ptable *t,
                          struct lb_err *err)
 {
@@ -152,6 +166,16 @@ int lb_ptable_read_sized(struct lb_dev *d, uint64_t disk_size, struct lb_ptable 
 		return err->code;
 	if (lb_gpt_read(d, disk_size, t, err))
 		return err->code;
+	if (!strcmp(t->type, "gpt") && !mbr_protects_gpt(sec)) {
+		char what[40];
+		snprintf(what, sizeof what, "%s", t->gpt.primary_ok ? "a GPT" : "a backup GPT");
+		memset(t, 0, sizeof *t);
+		snprintf(t->type, sizeof t->type, "none");
+		t->sector = d->lsec ? d->lsec : 512;
+		snprintf(t->note, sizeof t->note, "%s was found but ignored, as the kernel does: "
+		         "sector 0 is not a protective MBR (a leftover of an earlier table?)", what);
+		t->stale_gpt = 1;
+	}
 	if (strcmp(t->type, "gpt") && sec[510] == 0x55 && sec[511] == 0xaa) {
 		t->sector = d->lsec ? d->lsec : 512;   /* MBR offsets count logical sectors */
 		if (read_mbr(d, sec, t, disk_size, err))

@@ -36,6 +36,7 @@ struct lb_ptable {
 	struct lb_gpt_geom gpt;
 	char note[160];         /* what was odd: damaged primary GPT, chain loop, ... */
 	uint64_t parts_end;     /* end of the last partition (bytes) */
+	int stale_gpt;          /* a GPT was found but ignored: sector 0 does not protect it */
 };
 
 /* Reads the table of a disk of d->size bytes. Returns 0 (type "none" when there is none). */

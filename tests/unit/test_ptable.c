@@ -132,6 +132,18 @@ int main(void)
 	disk[512 + 30] ^= 1;   /* break the primary header */
 	CHECK(parse(t) == 0 && !strcmp(t->type, "gpt") && t->n == 3 && !t->gpt.primary_ok);
 	CHECK(strstr(t->note, "primary GPT is damaged") != NULL);
+	/* a GPT counts only behind a protective (or hybrid) MBR, as for the kernel and libblkid:
+	 * behind a plain MBR it is a leftover, and the MBR is the table */
+	entry(disk, 0, 0x83, 2048, 4096);
+	CHECK(parse(t) == 0 && !strcmp(t->type, "mbr") && t->n == 1 && t->stale_gpt);
+	CHECK(strstr(t->note, "backup GPT was found but ignored") != NULL);
+	memset(disk + 510, 0, 2);   /* no MBR at all: nothing the kernel would read */
+	CHECK(parse(t) == 0 && !strcmp(t->type, "none") && t->stale_gpt);
+	disk[510] = 0x55;
+	disk[511] = 0xaa;
+	entry(disk, 0, 0xee, 1, 2047);   /* hybrid: 0xEE among others */
+	entry(disk, 1, 0x0c, 2048, 2048);
+	CHECK(parse(t) == 0 && !strcmp(t->type, "gpt") && t->n == 3 && !t->stale_gpt);
 	gpt(3, 0x7fffffff);    /* absurd count with a valid CRC: not believed */
 	memset(disk + SIZE - 512, 0, 512);
 	CHECK(parse(t) == 0 && strcmp(t->type, "gpt") != 0);
