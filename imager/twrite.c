@@ -165,6 +165,8 @@ int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int wh
 		return rc;
 	if (gpt_src_size && (rc = lb_tw_fix_gpt(t, gpt_src_size, &rep->gpt_relocated, err)))
 		return rc;
+	if (whole_disk && (rc = lb_tw_wipe_stale(t, gpt_src_size, &rep->stale_wiped, err)))
+		return rc;
 	if ((rc = lb_dev_sync(&t->dev, err)))
 		return rc;
 	if (t->dev.is_blk && whole_disk)

@@ -35,10 +35,16 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
 /* Flushes, drops cached pages, reads everything back and checks it. */
 int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err);
 /* The end of every restore and clone: flush, read back and check (verify), then for a
- * whole-disk GPT write (gpt_src_size != 0) move the backup GPT, flush again, and have the
- * kernel re-read the partitions of a whole-disk block device. */
+ * whole-disk GPT write (gpt_src_size != 0) move the backup GPT; for any whole-disk write erase
+ * old GPT headers outside it (lb_tw_wipe_stale); flush again, and have the kernel re-read the
+ * partitions of a whole-disk block device. */
 int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int whole_disk,
                  struct lb_prog *prog, struct lb_report *rep, struct lb_err *err);
+/* After a whole-disk write: erases GPT headers (512- and 4096-byte sectors, LBA 1 and the last
+ * LBA) that the target kept from before outside what was written and outside the table it now
+ * has, and for a GPT image (gpt_src_size != 0) on a larger target the backup header left where
+ * the source ended. *wiped counts them. */
+int lb_tw_wipe_stale(struct lb_twriter *t, uint64_t gpt_src_size, int *wiped, struct lb_err *err);
 /* After a whole-disk write of a GPT disk: moves the backup GPT to the target's end (and repairs
  * a damaged primary) when needed. */
 int lb_tw_fix_gpt(struct lb_twriter *t, uint64_t src_size, int *relocated, struct lb_err *err);

@@ -20,10 +20,11 @@ static int confirm_plan(const struct lb_target_plan *p, int yes)
 static void summary(const struct lb_report *r, const char *verb, int verify)
 {
 	char a[32];
-	fprintf(stderr, "%s %s in %.1f s%s%s\n", verb, lb_human_size(r->bytes_written, a, sizeof a),
+	fprintf(stderr, "%s %s in %.1f s%s%s%s\n", verb, lb_human_size(r->bytes_written, a, sizeof a),
 	        r->seconds, verify ? (r->verified ? "; read back and verified" : "; NOT verified") :
 	        "; not verified (--no-verify)",
-	        r->gpt_relocated ? "; GPT adjusted to the target's size" : "");
+	        r->gpt_relocated ? "; GPT adjusted to the target's size" : "",
+	        r->stale_wiped ? "; stale GPT headers erased" : "");
 }
 
 int cmd_restore(int argc, char **argv)
