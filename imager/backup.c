@@ -163,7 +163,7 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	snprintf(info.src_serial, sizeof info.src_serial, "%s", id.serial);
 	snprintf(info.src_transport, sizeof info.src_transport, "%s", id.transport);
 	info.src_size = src->size;
-	info.lsec = src->lsec;
+	info.lsec = lb_layout_sector(src, &b->plan.table);   /* files: from their GPT */
 	info.psec = src->psec;
 	snprintf(info.table, sizeof info.table, "%s", b->plan.table.type);
 	info.min_size = b->plan.min_size;

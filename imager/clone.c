@@ -17,6 +17,34 @@ struct cctx {
 	uint64_t done;
 };
 
+/* A partition table counts sectors, so a disk with one is cloned only onto a disk of the same
+ * logical sector size; a lone filesystem only onto sectors no larger than its own unit. */
+static int check_sector(const struct lb_clone_opts *o, struct lb_dev *src,
+                        const struct lb_plan *plan, unsigned tsec, struct lb_err *err)
+{
+	unsigned ssec = lb_layout_sector(src, &plan->table), unit;
+	uint8_t head[2048];
+	const char *what;
+	if (strcmp(plan->table.type, "none")) {
+		if (ssec == tsec)
+			return 0;
+		return lb_fail(err, LB_EREFUSED, "refusing to clone: %s has %u-byte logical sectors, "
+		               "but %s has %u-byte sectors, and its partition table (%s) counts sectors "
+		               "of that size, so it would not be readable on %s. Clone onto a disk with "
+		               "%u-byte sectors", o->target, tsec, o->source, ssec, plan->table.type,
+		               o->target, ssec);
+	}
+	if (src->size < sizeof head || lb_dev_pread(src, head, sizeof head, 0))
+		return 0;   /* nothing known, nothing refused; an unreadable start is the copy's business */
+	unit = lb_fs_unit(head, sizeof head, &what);
+	if (!unit || unit >= tsec)
+		return 0;
+	return lb_fail(err, LB_EREFUSED, "refusing to clone: %s holds a %s of %u bytes, which cannot "
+	               "live on %s with its %u-byte logical sectors (Linux will not mount it there). "
+	               "Clone it onto a disk with sectors of at most %u bytes", o->source, what, unit,
+	               o->target, tsec, unit);
+}
+
 static int check(const struct lb_clone_opts *o, struct lb_dev *src, struct lb_plan *plan,
                  struct lb_target_plan *p, struct lb_err *err)
 {
@@ -50,6 +78,8 @@ static int check(const struct lb_clone_opts *o, struct lb_dev *src, struct lb_pl
 		lb_disk_free(&id);
 	}
 	lb_dev_close(&t);
+	if (t.is_blk && (rc = check_sector(o, src, plan, t.lsec, err)))
+		goto fail_plan;
 	if (p->target_size < p->needed) {
 		rc = lb_fail(err, LB_ETOOSMALL, "%s is too small: cloning %s needs at least %llu bytes "
 		             "(%s), it has %llu (%s); %llu bytes are missing", o->target, o->source,

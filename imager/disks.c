@@ -66,6 +66,7 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 	if ((rc = lb_ptable_read(&dev, t, err)))
 		goto out;
 	snprintf(d->table, sizeof d->table, "%s", t->type);
+	d->lsec = lb_layout_sector(&dev, t);
 	snprintf(d->table_note, sizeof d->table_note, "%s", t->note);
 	d->parts = calloc((size_t)t->n + 1, sizeof *d->parts);
 	if (!d->parts) {

@@ -3,6 +3,7 @@
  * against the disk, every GPT CRC is checked, chains are bounded. */
 #ifndef LB_PTABLE_H
 #define LB_PTABLE_H
+#include <stddef.h>
 #include <stdint.h>
 #include "blockdev.h"
 
@@ -50,6 +51,14 @@ uint64_t lb_ptable_min_size(const struct lb_ptable *t);
  * from table t; partitions must fit. */
 int lb_gpt_write(struct lb_dev *d, const struct lb_ptable *t, struct lb_err *err);
 const struct lb_ptpart *lb_ptable_find(const struct lb_ptable *t, int number);
+
+/* The logical sector size the disk's contents are laid out for: a block device's own; for an
+ * image file, its GPT's (512 or 4096), else 512. */
+unsigned lb_layout_sector(const struct lb_dev *d, const struct lb_ptable *t);
+/* The smallest logical sector size a filesystem starting with these bytes (its first 2048) can
+ * live on: FAT's bytes per sector, ext's block size; 0 when it is neither (no constraint).
+ * *what names the unit for messages ("FAT filesystem with sectors"). */
+unsigned lb_fs_unit(const uint8_t *head, size_t len, const char **what);
 
 void lb_guid_format(const uint8_t g[16], char *out /* 37 bytes */);
 uint32_t lb_crc32(uint32_t crc, const void *buf, size_t len);

@@ -22,6 +22,8 @@ struct rctx {
 	const char *name;
 	size_t cap;
 	int resume;
+	unsigned fs_sector;          /* the target's sector size the filesystem must fit (0 = any) */
+	char where[300];             /* the target, for that message */
 };
 
 static const char *image_name(const char *path)
@@ -29,14 +31,20 @@ static const char *image_name(const char *path)
 	return strcmp(path, "-") ? path : "the image on standard input";
 }
 
-/* Works out where the image goes on the target; fills p. The image must be open. */
+/* Works out where the image goes on the target; fills p. The image must be open. A partition
+ * table counts sectors: a whole-disk restore with one needs the sector size it was written
+ * for. A filesystem restored alone (or a disk without a table) needs a sector size no larger
+ * than its own unit; that is checked on its first bytes (check_fs_sector): *fs_sector gets
+ * the target's sector size for it, 0 when any will do (an image file). */
 static int place(const struct lb_restore_opts *o, const struct lb_image_info *info,
-                 struct lb_target_plan *p, uint64_t *lo, uint64_t *hi, struct lb_err *err)
+                 struct lb_target_plan *p, uint64_t *lo, uint64_t *hi, unsigned *fs_sector,
+                 struct lb_err *err)
 {
 	struct lb_dev t;
 	char need[32], have[32], shortby[32];
 	int rc;
 	memset(p, 0, sizeof *p);
+	*fs_sector = 0;
 	snprintf(p->target, sizeof p->target, "%s", o->target);
 	if ((rc = lb_check_target(o->target, o->image, NULL, err)))
 		return rc;
@@ -61,6 +69,18 @@ static int place(const struct lb_restore_opts *o, const struct lb_image_info *in
 		*hi = info->src_size < t.size ? info->src_size : t.size;
 		p->grows = t.size > info->src_size;
 		p->shrinks = t.size < info->src_size;
+		if (strcmp(info->table, "none") && info->lsec && t.is_blk && t.lsec != info->lsec) {
+			rc = lb_fail(err, LB_EREFUSED, "refusing to restore: %s has %u-byte logical "
+			             "sectors, but the image comes from a disk with %u-byte sectors, and "
+			             "its partition table (%s) counts sectors of that size, so it would not "
+			             "be readable on %s. Restore onto a disk with %u-byte sectors, or "
+			             "restore the partitions one by one (--partition N --to M) into "
+			             "partitions made on this disk", o->target, t.lsec, info->lsec,
+			             info->table, o->target, info->lsec);
+			goto out;
+		}
+		if (!strcmp(info->table, "none") && t.is_blk)
+			*fs_sector = t.lsec;
 	} else {
 		const struct lb_plan_part *pp = NULL;
 		for (int i = 0; i < info->nparts; i++)
@@ -95,10 +115,13 @@ static int place(const struct lb_restore_opts *o, const struct lb_image_info *in
 			if (!rc) {
 				p->write_offset = tp->start;
 				p->target_size = tp->size;
+				*fs_sector = lb_layout_sector(&t, pt);
 			}
 			free(pt);
 			if (rc)
 				goto out;
+		} else if (t.is_blk) {
+			*fs_sector = t.lsec;
 		}
 	}
 	if (p->target_size < p->needed) {
@@ -130,6 +153,7 @@ int lb_restore_prepare(const struct lb_restore_opts *o, struct lb_target_plan *p
 {
 	struct lb_image img;
 	uint64_t lo, hi;
+	unsigned fs_sector;
 	int rc;
 	if (!o->image || !o->target)
 		return lb_fail(err, LB_EUSAGE, "restore needs an image and a target");
@@ -138,7 +162,7 @@ int lb_restore_prepare(const struct lb_restore_opts *o, struct lb_target_plan *p
 		               "image would be consumed; run the restore directly");
 	if ((rc = lb_image_open(&img, o->image, err)))
 		return rc;
-	rc = place(o, &img.info, p, &lo, &hi, err);
+	rc = place(o, &img.info, p, &lo, &hi, &fs_sector, err);
 	lb_image_close(&img);
 	return rc;
 }
@@ -165,10 +189,41 @@ static void work(void *ctx, void *w, struct lb_slot *s)
 	lb_chunk_decode(w, s, r->name);
 }
 
+/* Before the first chunk of a filesystem restored alone is written: can it live on the
+ * target's sector size? Its first bytes (boot sector, superblock) are in that chunk when the
+ * image has them; when not, nothing is known and nothing refused. */
+static int check_fs_sector(struct rctx *r, const struct lb_slot *s, struct lb_err *err)
+{
+	const uint8_t *p = s->data;
+	uint64_t want = r->hi - r->lo < 2048 ? r->hi - r->lo : 2048;
+	unsigned need = r->fs_sector, unit;
+	const char *what;
+	r->fs_sector = 0;   /* once: this is the first chunk written */
+	if (!p || (s->flags & LB_SLOT_SAME))
+		return 0;       /* zeros, or (--resume) what an earlier run already checked */
+	for (uint32_t k = 0; k < s->next; k++) {
+		uint64_t off = s->ext[k].off, len = s->ext[k].len;
+		if (off <= r->lo && r->lo + want <= off + len) {
+			unit = lb_fs_unit(p + (r->lo - off), (size_t)want, &what);
+			if (!unit || unit >= need)
+				return 0;
+			return lb_fail(err, LB_EREFUSED, "refusing to restore: the image holds a %s of "
+			               "%u bytes, which cannot live on %s with its %u-byte logical "
+			               "sectors (Linux will not mount it there); nothing was written. "
+			               "Restore it onto a disk with sectors of at most %u bytes", what, unit,
+			               r->where, need, unit);
+		}
+		p += len;
+	}
+	return 0;
+}
+
 static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 {
 	struct rctx *r = ctx;
 	int rc = 0;
+	if (r->fs_sector && !(s->flags & SLOT_SKIP) && (rc = check_fs_sector(r, s, err)))
+		return rc;
 	if (!(s->flags & SLOT_SKIP))
 		rc = lb_tw_write(&r->tw, s, err);
 	if (s->flags & LB_SLOT_SAME)
@@ -204,8 +259,12 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	lb_prog_init(&r->prog, o->progress, o->progress_ctx);
 	if ((rc = lb_image_open(&r->img, o->image, err)))
 		goto out_free;
-	if ((rc = place(o, &r->img.info, &plan, &r->lo, &r->hi, err)))
+	if ((rc = place(o, &r->img.info, &plan, &r->lo, &r->hi, &r->fs_sector, err)))
 		goto out;
+	if (o->to_partition)
+		snprintf(r->where, sizeof r->where, "partition %d of %s", o->to_partition, o->target);
+	else
+		snprintf(r->where, sizeof r->where, "%s", o->target);
 	if ((rc = lb_tw_open(&r->tw, o->target, err)))
 		goto out;
 	tw_open = 1;
