@@ -84,7 +84,7 @@ int cmd_restore(int argc, char **argv)
 	rc = lb_restore(&o, &rep, &err);
 	if (rc) {
 		lb_report_free(&rep);
-		if (rc != LB_ECANCELLED)
+		if (rc != LB_ECANCELLED && rc != LB_EREFUSED)   /* refusals come before any write */
 			fprintf(stderr, "lifeboat: the restore did NOT complete; %s may hold a partial "
 			        "copy\n", o.target);
 		return cli_error(&err);
