@@ -128,7 +128,7 @@ struct lb_report {
 	char image_path[512];   /* final name of the (first segment of the) image */
 	int segments;
 	int gpt_relocated;      /* restore moved the backup GPT to the target's end */
-	int stale_wiped;        /* restore/clone: old GPT headers erased from the target */
+	int stale_wiped;        /* restore/clone: old GPT headers, RAID superblocks erased */
 	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written */
 	char *damage;           /* backup with unreadable ranges: what they hit, one line each
 	                         * ("partition 3 (ext4):", "  file: /etc/passwd", ...) */

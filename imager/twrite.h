@@ -41,9 +41,9 @@ int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, stru
 int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int whole_disk,
                  struct lb_prog *prog, struct lb_report *rep, struct lb_err *err);
 /* After a whole-disk write: erases GPT headers (512- and 4096-byte sectors, LBA 1 and the last
- * LBA) that the target kept from before outside what was written and outside the table it now
- * has, and for a GPT image (gpt_src_size != 0) on a larger target the backup header left where
- * the source ended. *wiped counts them. */
+ * LBA) and md RAID 0.90/1.0 superblocks (at the end) that the target kept from before outside
+ * what was written and outside the table it now has, and for a GPT image (gpt_src_size != 0)
+ * on a larger target the backup header left where the source ended. *wiped counts them. */
 int lb_tw_wipe_stale(struct lb_twriter *t, uint64_t gpt_src_size, int *wiped, struct lb_err *err);
 /* After a whole-disk write of a GPT disk: moves the backup GPT to the target's end (and repairs
  * a damaged primary) when needed. */

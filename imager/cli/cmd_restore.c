@@ -24,7 +24,7 @@ static void summary(const struct lb_report *r, const char *verb, int verify)
 	        r->seconds, verify ? (r->verified ? "; read back and verified" : "; NOT verified") :
 	        "; not verified (--no-verify)",
 	        r->gpt_relocated ? "; GPT adjusted to the target's size" : "",
-	        r->stale_wiped ? "; stale GPT headers erased" : "");
+	        r->stale_wiped ? "; old GPT headers / RAID superblocks the target had erased" : "");
 }
 
 int cmd_restore(int argc, char **argv)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Leftover GPTs. (1) An MBR disk that still carries an old GPT (both copies, or only the backup
 # at its end) is read as MBR, as the kernel and libblkid read it, and every MBR partition comes
-# back. (2) Restoring an MBR image onto a disk that carried a GPT erases the old GPT headers the
-# image does not cover, so blkid, sfdisk and sgdisk see the MBR only; and a GPT image restored
+# back. (2) Restoring an MBR image onto a disk that carried a GPT erases the old GPT headers (and
+# an old RAID superblock at its end) the image does not cover, so blkid, sfdisk and sgdisk see
+# the MBR only; and a GPT image restored
 # onto a larger disk leaves no second backup header where the source ended.
 . "$(dirname "$0")/lib.sh"
 [ -d tree ] || make_tree tree
@@ -86,7 +87,13 @@ gpt_target() { # FILE MiB [SECTOR]
 		sgdisk -n1:2048:+8M -t1:ef00 -n2:0:0 -t2:8300 "$1" >/dev/null
 	fi
 }
+md090() { # FILE: an md RAID 0.90 superblock at the end, as an old array member has (blkid
+	# then calls the whole disk linux_raid_member)
+	python3 -c "import struct,sys; f=open(sys.argv[1],'r+b'); s=f.seek(0,2); f.seek((s & ~0xffff) - 0x10000); f.write(struct.pack('<IIII', 0xa92b4efc, 0, 90, 0) + bytes(16) + struct.pack('<I', 4242))" "$1"
+}
 gpt_target big.img 80
+md090 big.img
+blkid -p big.img | grep -q linux_raid_member || fail "fixture: blkid does not see the RAID superblock"
 gpt_target same.img 64
 targets="big.img same.img"
 if gpt_target big4k.img 80 4096 2>/dev/null; then
