@@ -102,6 +102,14 @@ lb_expect_fail 4 "512.*4096" restore s512.lbi "$PT" --partition 1 --yes
 lb_expect_fail 4 "1024.*4096" restore s512.lbi "$PT" --partition 2 --yes
 unloop "$PT"
 [ "$(sum t4k.img)" = "$t4k" ] || fail "a refused partition restore changed the 4Kn target"
+# A disk with no table, just a FAT with 512-byte sectors: not onto the 4Kn disk either.
+truncate -s 32M fat512.img
+mkfs.fat -F 16 -n LONE fat512.img >/dev/null
+mcopy -i fat512.img -s tree/etc ::/
+lb backup fat512.img fat512.lbi --quiet
+lb_expect_fail 4 "512.*4096" restore fat512.lbi "$L6" --yes
+lb_expect_fail 4 "512.*4096" clone fat512.img "$L6" --yes
+[ "$(sum t4k.img)" = "$t4k" ] || fail "a refused restore or clone of a lone FAT changed the 4Kn target"
 # --to M into a 4Kn disk *file*: its sector size comes from its GPT.
 cp src4k.img t4kfile.img
 lb_expect_fail 4 "512.*4096" restore s512.lbi t4kfile.img --partition 1 --to 1 --yes
