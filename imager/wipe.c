@@ -79,12 +79,12 @@ int lb_tw_wipe_stale(struct lb_twriter *t, uint64_t gpt_src_size, int *wiped, st
 		const struct sig *c = &cand[i];
 		if (c->off + c->len > size || c->off < live_lo || c->off >= live_hi)
 			continue;
-		if (!c->always && written(t, c->off, c->len))
-			continue;   /* the image's own bytes, whatever they are */
 		if ((rc = lb_dev_read(&t->dev, magic, c->len, c->off, err)))
 			goto out;
 		if (memcmp(magic, c->magic, c->len))
 			continue;
+		if (!c->always && written(t, c->off, c->len))
+			continue;   /* the image's own bytes (a scan of every extent: done last) */
 		/* as wipefs does: the magic goes, so no tool takes the rest for a superblock */
 		if ((rc = lb_dev_write(&t->dev, zero, c->len, c->off, err)))
 			goto out;
