@@ -89,7 +89,9 @@ gpt_target() { # FILE MiB [SECTOR]
 }
 md090() { # FILE: an md RAID 0.90 superblock at the end, as an old array member has (blkid
 	# then calls the whole disk linux_raid_member)
-	python3 -c "import struct,sys; f=open(sys.argv[1],'r+b'); s=f.seek(0,2); f.seek((s & ~0xffff) - 0x10000); f.write(struct.pack('<IIII', 0xa92b4efc, 0, 90, 0) + bytes(16) + struct.pack('<I', 4242))" "$1"
+	local s; s=$(stat -c %s "$1")
+	printf '\xfc\x4e\x2b\xa9\0\0\0\0\x5a\0\0\0\0\0\0\0%016d\x92\x10\0\0' 0 | tr 0 '\0' |
+		dd of="$1" bs=1 seek=$(( (s & ~0xffff) - 0x10000 )) conv=notrunc status=none
 }
 gpt_target big.img 80
 md090 big.img
