@@ -239,14 +239,21 @@ static int check_pieces(struct lb_image *img, uint64_t tpos, struct lb_err *err)
 	for (uint64_t j = 0; j < img->npieces; j++) {
 		uint64_t pos = le64(img->pieces + j * LB_PIECE_ENTRY), len;
 		len = LB_REC_HDR_LEN + piece_count(img, j) * LB_INDEX_ENTRY;
+		if (j + 1 == img->npieces && pos >= prev && pos <= tpos && tpos - pos != len) {
+			char what[200];
+			snprintf(what, sizeof what, "the last index record (%llu, of chunks %llu to %llu) "
+			         "is missing or cut short: the trailer does not follow it",
+			         (unsigned long long)j, (unsigned long long)(j * img->every),
+			         (unsigned long long)(j * img->every + piece_count(img, j) - 1));
+			return damaged(err, img, pos, what);
+		}
 		if (pos < prev || pos > tpos || tpos - pos < len)
 			return damaged(err, img, tpos, "the trailer lists an index record at an impossible "
 			               "position");
 		prev = pos + len;
 	}
-	if (prev != (img->npieces ? tpos : 0))
-		return damaged(err, img, prev, "the last index record is missing: the trailer does not "
-		               "follow it");
+	if (!img->npieces && img->nchunks)
+		return damaged(err, img, tpos, "the trailer lists no index records");
 	return img->npieces ? load_piece(img, img->npieces - 1, err) : 0;
 }
 
