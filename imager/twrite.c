@@ -38,10 +38,13 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 		if (off < t->lo || off + len > t->hi || len > s->len)
 			return 0;   /* clipped chunks are simply written */
 		if (s->codec == 0) {   /* zero chunks can be far larger than s->out */
-			uint8_t buf[65536];
 			struct lb_err e = { 0 };
 			uint64_t at;
-			if (lb_dev_check_zero(&t->dev, off - t->lo + t->dest, len, buf, sizeof buf, &at, &e))
+			uint8_t *buf = malloc(1u << 20);   /* not on the stack: musl threads have 128 KiB */
+			int z = buf ? lb_dev_check_zero(&t->dev, off - t->lo + t->dest, len, buf, 1u << 20,
+			                                &at, &e) : -1;
+			free(buf);
+			if (z)
 				return 0;
 			continue;
 		}

@@ -91,6 +91,11 @@ bounded time.txt "restore (file)"
 python3 sparse.py cmp big/disk big/tgt || fail "the restored 64 TiB disk differs from the source"
 sgdisk -v big/tgt | grep -q "No problems found" || fail "the restored GPT is not valid"
 [ "$(sgdisk -p big/tgt | tail -n +2)" = "$(sgdisk -p big/disk | tail -n +2)" ] || fail "the GPT differs"
+# --resume over the restored disk with old data back in one zero range: only that is redone
+head -c $((5 * MIB)) /dev/urandom | dd of=big/tgt bs=4096 seek=$((40 * TIB)) oflag=seek_bytes conv=notrunc status=none
+/usr/bin/time -v -o time.txt "$LIFEBOAT" restore big/img.lbi big/tgt --yes --resume 2>resume.txt
+bounded time.txt "restore --resume"
+python3 sparse.py cmp big/disk big/tgt || fail "restore --resume left old data on the target"
 
 # many INDEX records (every 7 chunks), written to and read from pipes
 random_target
