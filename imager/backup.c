@@ -244,13 +244,26 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	return rc;
 }
 
-/* Version 1.1: totals, where the INDEX records are, and the unreadable ranges. */
+/* The unreadable ranges as the trailer lists them, from range i on, into buf (n of them). */
+static void encode_bad(const struct lb_extents *bad, size_t i, size_t n, uint8_t *buf)
+{
+	for (size_t k = 0; k < n; k++) {
+		put64(buf + k * 16, bad->v[i + k].off);
+		put64(buf + k * 16 + 8, bad->v[i + k].len);
+	}
+}
+
+/* Version 1.1: totals, where the INDEX records are, and the unreadable ranges. The ranges are
+ * encoded piece by piece (twice: for the CRC, which the header carries, then to write), so no
+ * copy of a long list is made. */
 static int write_trailer(struct bctx *b, struct lb_err *err)
 {
+	enum { PIECE = 4096 };
 	struct lb_rec r = { 0 }, end = { 0 };
 	const struct lb_extents *bad = &b->ch.bad;
+	uint8_t fx[LB_TRAILER11_FIXED] = { 0 }, *buf;
 	uint64_t len, tpos;
-	uint8_t *body;
+	uint32_t crc;
 	int rc;
 	if ((rc = write_index(b, err)))   /* the chunks since the last INDEX record */
 		return rc;
@@ -259,29 +272,36 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 		return lb_fail(err, LB_EUNSUPPORTED, "the image's trailer would exceed %u bytes (%zu "
 		               "unreadable ranges); this version cannot list that many",
 		               LB_MAX_TRAILER, bad->n);
-	body = calloc(1, (size_t)len);
-	if (!body)
+	if (!(buf = malloc(PIECE * 16)))
 		return lb_fail(err, LB_ENOMEM, "out of memory for the image's trailer");
 	tpos = b->w.pos;
-	put64(body, b->nchunks);
-	put64(body + 8, b->all_data);
-	put64(body + 16, b->all_stored);
-	put64(body + 24, bad->n);
-	put64(body + 32, b->npieces);
-	put32(body + 40, b->every);
-	put64(body + 48, lb_ext_total(bad));
+	put64(fx, b->nchunks);
+	put64(fx + 8, b->all_data);
+	put64(fx + 16, b->all_stored);
+	put64(fx + 24, bad->n);
+	put64(fx + 32, b->npieces);
+	put32(fx + 40, b->every);
+	put64(fx + 48, lb_ext_total(bad));
+	crc = lb_crc32(0, fx, sizeof fx);
 	if (b->npieces)
-		memcpy(body + LB_TRAILER11_FIXED, b->pieces, b->npieces * LB_PIECE_ENTRY);
-	for (size_t i = 0; i < bad->n; i++) {
-		uint8_t *p = body + LB_TRAILER11_FIXED + b->npieces * LB_PIECE_ENTRY + i * 16;
-		put64(p, bad->v[i].off);
-		put64(p + 8, bad->v[i].len);
+		crc = lb_crc32(crc, b->pieces, b->npieces * LB_PIECE_ENTRY);
+	for (size_t i = 0; i < bad->n; i += PIECE) {
+		size_t n = bad->n - i < PIECE ? bad->n - i : PIECE;
+		encode_bad(bad, i, n, buf);
+		crc = lb_crc32(crc, buf, n * 16);
 	}
 	r.type = LB_REC_TRAILER;
 	r.length = r.stored = (uint32_t)len;
-	r.crc = lb_crc32(0, body, (size_t)len);
-	rc = write_rec(b, &r, body, (size_t)len, err);
-	free(body);
+	r.crc = crc;
+	rc = write_rec(b, &r, fx, sizeof fx, err);
+	if (!rc && b->npieces)
+		rc = lb_imgw_write(&b->w, b->pieces, b->npieces * LB_PIECE_ENTRY, err);
+	for (size_t i = 0; !rc && i < bad->n; i += PIECE) {
+		size_t n = bad->n - i < PIECE ? bad->n - i : PIECE;
+		encode_bad(bad, i, n, buf);
+		rc = lb_imgw_write(&b->w, buf, n * 16, err);
+	}
+	free(buf);
 	if (rc)
 		return rc;
 	end.type = LB_REC_END;
