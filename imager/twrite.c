@@ -98,6 +98,16 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 		t->capv = cap;
 	}
 	t->v[t->nv++] = vr;
+	if (t->readback && t->nv >= LB_TW_WINDOW) {
+		/* the read-back of this window now; the progress shown stays the copy's */
+		struct lb_prog quiet;
+		int ok;
+		lb_prog_init(&quiet, NULL, NULL);
+		if ((rc = lb_tw_verify(t, &quiet, &ok, err)))
+			return rc;
+		t->nv = 0;
+		t->ext.n = 0;
+	}
 	return 0;
 }
 
