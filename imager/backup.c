@@ -28,8 +28,14 @@ struct bctx {
 	struct lb_plan plan;
 	struct lb_prog prog;
 	struct lb_report *rep;
-	uint8_t *index;
-	size_t nindex, capindex;
+	/* the index goes out in INDEX records of `every` chunks, so memory stays O(every) plus
+	 * one small entry per INDEX record, whatever the size of the disk */
+	uint8_t *piece;              /* entries of the chunks since the last INDEX record */
+	uint32_t npiece, every;
+	uint64_t piece_lo, piece_hi;
+	uint8_t *pieces;             /* one LB_PIECE_ENTRY per INDEX record written */
+	size_t npieces, cappieces;
+	uint64_t nchunks, all_stored;
 	uint64_t done, all_data;
 	double t_last;
 	int last_part;
@@ -58,6 +64,15 @@ int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *rep, struct
 	return rc;
 }
 
+/* Chunks per INDEX record. LIFEBOAT_TEST_INDEX_EVERY (a test hook, read once per backup) makes
+ * it small, so tests meet many INDEX records without millions of chunks. */
+static uint32_t index_every(void)
+{
+	const char *v = getenv("LIFEBOAT_TEST_INDEX_EVERY");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+	return n >= 1 && n <= LB_MAX_INDEX_EVERY ? (uint32_t)n : LB_INDEX_EVERY;
+}
+
 static int write_rec(struct bctx *b, const struct lb_rec *r, const void *body, size_t len,
                      struct lb_err *err)
 {
@@ -66,6 +81,43 @@ static int write_rec(struct bctx *b, const struct lb_rec *r, const void *body, s
 	if (lb_imgw_write(&b->w, h, sizeof h, err))
 		return err->code;
 	return len ? lb_imgw_write(&b->w, body, len, err) : 0;
+}
+
+/* Writes the INDEX record of the chunks since the last one, and remembers where it went. */
+static int write_index(struct bctx *b, struct lb_err *err)
+{
+	struct lb_rec r = { 0 };
+	uint8_t *e;
+	int rc;
+	if (!b->npiece)
+		return 0;
+	if (b->npieces == LB_MAX_PIECES)
+		return lb_fail(err, LB_EUNSUPPORTED, "the image would need more than %u index records "
+		               "(%llu chunks); this version cannot write an image that large",
+		               LB_MAX_PIECES, (unsigned long long)b->nchunks);
+	if (b->npieces == b->cappieces) {
+		size_t cap = b->cappieces ? b->cappieces * 2 : 64;
+		uint8_t *v = realloc(b->pieces, cap * LB_PIECE_ENTRY);
+		if (!v)
+			return lb_fail(err, LB_ENOMEM, "out of memory for the image index");
+		b->pieces = v;
+		b->cappieces = cap;
+	}
+	e = b->pieces + b->npieces * LB_PIECE_ENTRY;
+	put64(e, b->w.pos);
+	put64(e + 8, b->piece_lo);
+	put64(e + 16, b->piece_hi);
+	r.type = LB_REC_INDEX;
+	r.offset = b->nchunks - b->npiece;
+	r.nextents = b->npiece;
+	r.length = r.stored = b->npiece * LB_INDEX_ENTRY;
+	r.crc = lb_crc32(0, b->piece, r.length);
+	r.seq = (uint32_t)b->npieces;
+	if ((rc = write_rec(b, &r, b->piece, r.length, err)))
+		return rc;
+	b->npieces++;
+	b->npiece = 0;
+	return 0;
 }
 
 static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
@@ -79,29 +131,34 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 
 	r.type = LB_REC_CHUNK;
 	r.codec = s->codec;
-	r.flags = s->flags;
+	r.flags = s->flags & (LB_CHUNK_BAD | LB_CHUNK_PATCH);   /* not the slot's own flags */
 	r.offset = s->offset;
 	r.nextents = s->next > 1 ? s->next : 0;
 	r.length = s->len;
 	r.crc = s->crc;
-	r.seq = (uint32_t)b->nindex;   /* continues across the rescue passes */
+	r.seq = (uint32_t)b->nchunks;   /* low 32 bits; continues across the rescue passes */
 	r.stored = (uint32_t)(s->codec == LB_CODEC_STORED ? table + s->len : s->out_len);
+	if (s->len > (s->codec == LB_CODEC_ZERO ? LB_MAX_ZERO : LB_CHUNK_SIZE) ||
+	    (s->codec == LB_CODEC_STORED ? table + s->len : s->out_len) > UINT32_MAX)
+		return lb_fail(err, LB_EIO, "internal: chunk at offset %llu is too large for the image "
+		               "format (%u bytes)", (unsigned long long)s->offset, s->len);
 	if ((rc = write_rec(b, &r, s->out, s->codec == LB_CODEC_STORED ? table : s->out_len, err)))
 		return rc;
 	if (s->codec == LB_CODEC_STORED && (rc = lb_imgw_write(&b->w, s->in, s->len, err)))
 		return rc;
-	if (b->nindex == b->capindex) {
-		size_t cap = b->capindex ? b->capindex * 2 : 1024;
-		uint8_t *v = realloc(b->index, cap * LB_INDEX_ENTRY);
-		if (!v)
-			return lb_fail(err, LB_ENOMEM, "out of memory for the image index");
-		b->index = v;
-		b->capindex = cap;
-	}
-	e = b->index + b->nindex++ * LB_INDEX_ENTRY;
+	e = b->piece + (size_t)b->npiece * LB_INDEX_ENTRY;
 	put64(e, s->offset);
 	put64(e + 8, span_end);
 	put64(e + 16, pos);
+	if (!b->npiece || s->offset < b->piece_lo)
+		b->piece_lo = s->offset;
+	if (!b->npiece || span_end > b->piece_hi)
+		b->piece_hi = span_end;
+	b->npiece++;
+	b->nchunks++;
+	b->all_stored += r.stored;
+	if (b->npiece == b->every && (rc = write_index(b, err)))
+		return rc;
 
 	b->rep->bytes_written = b->w.file_bytes;
 	b->prog.p.bad_bytes = b->ch.bad_bytes;
@@ -174,6 +231,11 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	text = lb_meta_build(&info, &len);
 	if (!text)
 		return lb_fail(err, LB_ENOMEM, "out of memory");
+	if (len > LB_MAX_META) {
+		free(text);
+		return lb_fail(err, LB_EUNSUPPORTED, "the image's description would exceed %u bytes "
+		               "(%d partitions)", LB_MAX_META, b->plan.nparts);
+	}
 	r.type = LB_REC_META;
 	r.length = r.stored = (uint32_t)len;
 	r.crc = lb_crc32(0, text, len);
@@ -182,42 +244,70 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	return rc;
 }
 
+/* The unreadable ranges as the trailer lists them, from range i on, into buf (n of them). */
+static void encode_bad(const struct lb_extents *bad, size_t i, size_t n, uint8_t *buf)
+{
+	for (size_t k = 0; k < n; k++) {
+		put64(buf + k * 16, bad->v[i + k].off);
+		put64(buf + k * 16 + 8, bad->v[i + k].len);
+	}
+}
+
+/* Version 1.1: totals, where the INDEX records are, and the unreadable ranges. The ranges are
+ * encoded piece by piece (twice: for the CRC, which the header carries, then to write), so no
+ * copy of a long list is made. */
 static int write_trailer(struct bctx *b, struct lb_err *err)
 {
+	enum { PIECE = 4096 };
 	struct lb_rec r = { 0 }, end = { 0 };
 	const struct lb_extents *bad = &b->ch.bad;
-	size_t len = LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + bad->n * 16;
-	uint8_t *body = calloc(1, len);
-	uint64_t stored = 0, tpos = b->w.pos;
+	uint8_t fx[LB_TRAILER11_FIXED] = { 0 }, *buf;
+	uint64_t len, tpos;
+	uint32_t crc;
 	int rc;
-	if (!body)
-		return lb_fail(err, LB_ENOMEM, "out of memory for the image index");
-	/* totals: stored payload bytes are recomputed from the index positions */
-	for (size_t i = 0; i < b->nindex; i++) {
-		uint64_t p = le64(b->index + i * LB_INDEX_ENTRY + 16);
-		uint64_t next = i + 1 < b->nindex ? le64(b->index + (i + 1) * LB_INDEX_ENTRY + 16) : tpos;
-		stored += next - p - LB_REC_HDR_LEN;
-	}
-	put64(body, b->nindex);
-	put64(body + 8, b->all_data);
-	put64(body + 16, stored);
-	put64(body + 24, bad->n);
-	memcpy(body + LB_TRAILER_FIXED, b->index, b->nindex * LB_INDEX_ENTRY);
-	for (size_t i = 0; i < bad->n; i++) {
-		put64(body + LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + i * 16, bad->v[i].off);
-		put64(body + LB_TRAILER_FIXED + b->nindex * LB_INDEX_ENTRY + i * 16 + 8, bad->v[i].len);
+	if ((rc = write_index(b, err)))   /* the chunks since the last INDEX record */
+		return rc;
+	len = LB_TRAILER11_FIXED + (uint64_t)b->npieces * LB_PIECE_ENTRY + (uint64_t)bad->n * 16;
+	if (len > LB_MAX_TRAILER)
+		return lb_fail(err, LB_EUNSUPPORTED, "the image's trailer would exceed %u bytes (%zu "
+		               "unreadable ranges); this version cannot list that many",
+		               LB_MAX_TRAILER, bad->n);
+	if (!(buf = malloc(PIECE * 16)))
+		return lb_fail(err, LB_ENOMEM, "out of memory for the image's trailer");
+	tpos = b->w.pos;
+	put64(fx, b->nchunks);
+	put64(fx + 8, b->all_data);
+	put64(fx + 16, b->all_stored);
+	put64(fx + 24, bad->n);
+	put64(fx + 32, b->npieces);
+	put32(fx + 40, b->every);
+	put64(fx + 48, lb_ext_total(bad));
+	crc = lb_crc32(0, fx, sizeof fx);
+	if (b->npieces)
+		crc = lb_crc32(crc, b->pieces, b->npieces * LB_PIECE_ENTRY);
+	for (size_t i = 0; i < bad->n; i += PIECE) {
+		size_t n = bad->n - i < PIECE ? bad->n - i : PIECE;
+		encode_bad(bad, i, n, buf);
+		crc = lb_crc32(crc, buf, n * 16);
 	}
 	r.type = LB_REC_TRAILER;
 	r.length = r.stored = (uint32_t)len;
-	r.crc = lb_crc32(0, body, len);
-	rc = write_rec(b, &r, body, len, err);
-	free(body);
+	r.crc = crc;
+	rc = write_rec(b, &r, fx, sizeof fx, err);
+	if (!rc && b->npieces)
+		rc = lb_imgw_write(&b->w, b->pieces, b->npieces * LB_PIECE_ENTRY, err);
+	for (size_t i = 0; !rc && i < bad->n; i += PIECE) {
+		size_t n = bad->n - i < PIECE ? bad->n - i : PIECE;
+		encode_bad(bad, i, n, buf);
+		rc = lb_imgw_write(&b->w, buf, n * 16, err);
+	}
+	free(buf);
 	if (rc)
 		return rc;
 	end.type = LB_REC_END;
 	end.offset = tpos;
 	end.crc = r.crc;
-	end.seq = (uint32_t)b->nindex;
+	end.seq = (uint32_t)b->nchunks;
 	return write_rec(b, &end, NULL, 0, err);
 }
 
@@ -295,7 +385,10 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	}
 	if ((rc = lb_plan_build(&src, o->parts, o->nparts, &b->plan, err)))
 		goto out_src;
-	if (lb_plan_to_report(&b->plan, rep) || lb_chunker_init(&b->ch, &src, &b->plan, level)) {
+	b->every = index_every();
+	b->piece = malloc((size_t)b->every * LB_INDEX_ENTRY);
+	if (!b->piece || lb_plan_to_report(&b->plan, rep) ||
+	    lb_chunker_init(&b->ch, &src, &b->plan, level)) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -352,7 +445,8 @@ out:
 		lb_imgw_abort(&b->w);
 	lb_chunker_free(&b->ch);
 	lb_plan_free(&b->plan);
-	free(b->index);
+	free(b->piece);
+	free(b->pieces);
 out_src:
 	lb_dev_close(&src);
 	rep->seconds = lb_now() - t0;

@@ -1,6 +1,7 @@
 /* Reading planned extents into chunks, and compressing them. */
 #include <errno.h>
 #include <libdeflate.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "chunker.h"
@@ -28,6 +29,7 @@ int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_pl
 		c->bounds[c->nbounds++] = plan->parts[i].start + plan->parts[i].size;
 	}
 	qsort(c->bounds, c->nbounds, sizeof *c->bounds, cmp_u64);
+	c->no_holes = src->is_blk;   /* block devices are read whole (zeros found per chunk) */
 	return 0;
 }
 
@@ -128,6 +130,43 @@ full:
 	return 0;
 }
 
+/* Shorter holes are read like data (the kernel makes that cheap), so images of small disks
+ * keep their 1 MiB chunks and `restore --resume` rewrites no more than it did. */
+#define HOLE_MIN (32u << 20)
+
+/* Disk-image files: the length of the hole at off (at most max) as the filesystem reports it
+ * (SEEK_DATA), so a sparse 64 TiB image is not read byte by byte. Injected faults stay
+ * faults: a hole ends where one starts. 0 when off is data. */
+static uint64_t hole_at(struct lb_chunker *c, uint64_t off, uint64_t max)
+{
+	off_t d;
+	uint64_t hole;
+	if (c->no_holes || off < c->data_until)
+		return 0;
+	d = lseek(c->src->fd, (off_t)off, SEEK_DATA);
+	if (d < 0 && errno == ENXIO)
+		d = (off_t)c->src->size;   /* no data after off */
+	else if (d < 0) {
+		c->no_holes = 1;
+		return 0;
+	}
+	if ((uint64_t)d <= off) {
+		off_t h = lseek(c->src->fd, (off_t)off, SEEK_HOLE);
+		if (h < 0)
+			c->no_holes = 1;
+		else
+			c->data_until = (uint64_t)h;
+		return 0;
+	}
+	hole = (uint64_t)d - off < max ? (uint64_t)d - off : max;
+	for (int i = 0; i < c->src->nfaults; i++) {
+		uint64_t fo = c->src->faults[i][0], fe = fo + c->src->faults[i][1];
+		if (fe > off && fo < off + hole)
+			hole = fo > off ? fo - off : 0;
+	}
+	return hole;
+}
+
 int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 {
 	struct lb_chunker *c = ctx;
@@ -141,6 +180,28 @@ int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 		return 1;
 	s->offset = x->v[c->ext_i].off + c->ext_pos;
 	limit = next_bound(c, s->offset);
+	{
+		uint64_t left = x->v[c->ext_i].len - c->ext_pos, hole;
+		if (left > limit - s->offset)
+			left = limit - s->offset;
+		if (s->offset < c->src->size && left > c->src->size - s->offset)
+			left = c->src->size - s->offset;
+		hole = hole_at(c, s->offset, left < LB_MAX_ZERO ? left : LB_MAX_ZERO);
+		if (hole >= HOLE_MIN) {
+			/* one zero chunk for the hole, up to LB_MAX_ZERO */
+			s->ext[0].off = s->offset;
+			s->ext[0].len = hole;
+			s->next = 1;
+			s->len = (uint32_t)hole;
+			s->flags |= LB_SLOT_HOLE;
+			c->ext_pos += hole;
+			if (c->ext_pos == x->v[c->ext_i].len) {
+				c->ext_i++;
+				c->ext_pos = 0;
+			}
+			return 0;
+		}
+	}
 	while (room && c->ext_i < x->n && s->next < LB_SLOT_MAX_EXTENTS) {
 		uint64_t off = x->v[c->ext_i].off + c->ext_pos;
 		uint64_t left = x->v[c->ext_i].len - c->ext_pos;
@@ -234,6 +295,37 @@ int lb_is_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+int lb_dev_check_zero(struct lb_dev *d, uint64_t off, uint64_t len, uint8_t *buf, size_t cap,
+                      uint64_t *at, struct lb_err *err)
+{
+	uint64_t end = off + len;
+	while (off < end) {
+		size_t n;
+		int rc;
+		if (!d->is_blk) {
+			off_t data = lseek(d->fd, (off_t)off, SEEK_DATA);
+			if (data < 0 && errno == ENXIO)
+				return 0;   /* a hole up to the end of the file */
+			if (data > 0 && (uint64_t)data > off) {
+				off = (uint64_t)data;
+				continue;
+			}
+		}
+		n = end - off < cap ? (size_t)(end - off) : cap;
+		if ((rc = lb_dev_read(d, buf, n, off, err)))
+			return rc;
+		if (!lb_is_zero(buf, n)) {
+			size_t i = 0;
+			while (!buf[i])
+				i++;
+			*at = off + i;
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
 size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf)
 {
 	if (s->next <= 1)
@@ -251,6 +343,12 @@ void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s)
 	size_t table = lb_chunk_table(s, s->out), n = 0;
 	uint32_t crc = lb_crc32(0, s->out, table);
 	s->out_len = table;
+	if (s->flags & LB_SLOT_HOLE) {
+		s->codec = LB_CODEC_ZERO;   /* never read: s->in holds nothing */
+		s->crc = crc;
+		s->data = NULL;
+		return;
+	}
 	if (lb_is_zero(s->in, s->len)) {
 		s->codec = LB_CODEC_ZERO;
 		s->crc = crc;

@@ -23,7 +23,12 @@ struct lb_chunker {
 	int rescue;                  /* producing patch chunks from pending */
 	int retries;                 /* further sector-by-sector passes over bad */
 	_Atomic uint64_t bad_bytes;  /* for progress: unreadable so far (pass 1 counts pending) */
+	/* disk-image files: holes become zero chunks without being read */
+	uint64_t data_until;         /* [.., data_until) is known to be data (SEEK_HOLE) */
+	int no_holes;                /* block device, or the filesystem cannot say */
 };
+
+#define LB_SLOT_HOLE 0x400u          /* slot flag: a hole of the source file, not read: zeros */
 
 int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan,
                     int level);
@@ -43,4 +48,9 @@ void lb_chunker_ops(struct lb_pipe_ops *ops);
 /* Encodes the slot's extent table (when more than one extent) into buf; returns its length. */
 size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf);
 int lb_is_zero(const uint8_t *p, size_t n);
+/* Does [off, off+len) of d read as zeros? Reads through buf (cap bytes) and, on files, skips
+ * holes (SEEK_DATA), so a zero chunk of up to 1 GiB costs little. 0: zeros; -1: not, *at = the
+ * first byte that is not; else an lb_code with err filled. */
+int lb_dev_check_zero(struct lb_dev *d, uint64_t off, uint64_t len, uint8_t *buf, size_t cap,
+                      uint64_t *at, struct lb_err *err);
 #endif

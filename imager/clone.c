@@ -149,6 +149,7 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 	if ((rc = lb_tw_open(&c->tw, o->target, err)))
 		goto out;
 	tw_open = 1;
+	c->tw.readback = o->verify;
 	c->tw.lo = 0;
 	c->tw.hi = src.size < c->tw.dev.size ? src.size : c->tw.dev.size;
 	lb_prog_phase(&c->prog, LB_PHASE_COPY, c->plan.total);

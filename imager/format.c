@@ -33,10 +33,12 @@ int lb_seg_decode(const uint8_t in[LB_SEG_HDR_LEN], struct lb_seg_hdr *h, char *
 	h->index = le32(in + 12);
 	h->image_id = le64(in + 16);
 	h->capacity = le64(in + 24);
-	if (h->major != LB_FMT_MAJOR) {
-		snprintf(why, len, "it is format version %u.%u; this Lifeboat (%s) reads version %u.x%s",
-		         h->major, h->minor, LB_VERSION, LB_FMT_MAJOR,
-		         h->major > LB_FMT_MAJOR ? ": use a newer Lifeboat" : "");
+	/* 1.1 changed the layout, so minor versions count too: a newer one needs a newer reader */
+	if (h->major != LB_FMT_MAJOR || h->minor > LB_FMT_MINOR) {
+		snprintf(why, len, "it is format version %u.%u; this Lifeboat (%s) reads versions "
+		         "%u.0 to %u.%u%s", h->major, h->minor, LB_VERSION, LB_FMT_MAJOR, LB_FMT_MAJOR,
+		         LB_FMT_MINOR, h->major >= LB_FMT_MAJOR ?
+		         ": it needs a newer Lifeboat" : "");
 		return LB_EVERSION;
 	}
 	if (h->capacity && h->capacity < 4096) {
@@ -94,9 +96,16 @@ int lb_rec_decode(const uint8_t in[LB_REC_HDR_LEN], struct lb_rec *r, char *why,
 		if (r->stored || r->length)
 			goto bad;
 		break;
+	case LB_REC_INDEX:
+		if (!r->nextents || r->nextents > LB_MAX_INDEX_EVERY ||
+		    r->length != r->nextents * LB_INDEX_ENTRY || r->stored != r->length)
+			goto bad;
+		break;
 	case LB_REC_CHUNK: {
 		uint64_t table = (uint64_t)r->nextents * 16;
-		if (!r->length || r->length > LB_MAX_CHUNK || r->nextents > LB_MAX_EXTENTS ||
+		/* zero chunks carry no data, so they may cover much more (holes of sparse sources) */
+		uint32_t max = r->codec == LB_CODEC_ZERO ? LB_MAX_ZERO : LB_MAX_CHUNK;
+		if (!r->length || r->length > max || r->nextents > LB_MAX_EXTENTS ||
 		    r->nextents == 1 || r->offset > UINT64_MAX - r->length)
 			goto bad;
 		if (r->codec == LB_CODEC_ZERO && r->stored != table)

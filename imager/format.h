@@ -1,26 +1,33 @@
-/* format.h — the Lifeboat image format, version 1 (docs/FORMAT.md is the specification).
+/* format.h — the Lifeboat image format, version 1.1 (docs/FORMAT.md is the specification).
  *
  * A file (or each segment of a split image) starts with a 64-byte segment header; the bytes
  * after it, concatenated over all segments, form the stream: a META record, CHUNK records in
- * increasing offset order, a TRAILER record (index, totals, bad ranges) and an END record,
- * which is always the last 40 bytes. Every record header and every body carries a CRC-32. */
+ * increasing offset order with an INDEX record after every K of them (and after the last),
+ * a TRAILER record (totals, where the INDEX records are, bad ranges) and an END record, which
+ * is always the last 40 bytes. Every record header and every body carries a CRC-32.
+ * Version 1.0 had no INDEX records: its TRAILER held the whole index (still read). */
 #ifndef LB_FORMAT_H
 #define LB_FORMAT_H
 #include <stddef.h>
 #include <stdint.h>
 
 #define LB_FMT_MAJOR 1
-#define LB_FMT_MINOR 0
+#define LB_FMT_MINOR 1                /* 1.1: the index in INDEX records; readers refuse newer */
 #define LB_SEG_HDR_LEN 64
 #define LB_REC_HDR_LEN 40
 #define LB_REC_MAGIC 0x4352424cu     /* "LBRC" */
 #define LB_CHUNK_SIZE (1u << 20)     /* logical bytes per chunk written by this version */
-#define LB_MAX_CHUNK (16u << 20)     /* largest chunk a reader accepts */
+#define LB_MAX_CHUNK (16u << 20)     /* largest chunk with data a reader accepts */
+#define LB_MAX_ZERO (1u << 30)       /* largest zero chunk (codec 0: no payload) */
 #define LB_MAX_EXTENTS 4096u         /* extents in one chunk a reader accepts */
 #define LB_MAX_META (1u << 20)
-#define LB_MAX_TRAILER (1u << 30)
+#define LB_MAX_TRAILER (1u << 30)     /* body bytes; 1.0 trailers held the whole index */
+#define LB_INDEX_EVERY 4096u         /* chunks per INDEX record written by this version */
+#define LB_MAX_INDEX_EVERY 65536u    /* largest INDEX record (entries) a reader accepts */
+#define LB_MAX_PIECES (1u << 21)     /* INDEX records listed in a 1.1 trailer, at most */
 
-enum lb_rec_type { LB_REC_META = 1, LB_REC_CHUNK = 2, LB_REC_TRAILER = 3, LB_REC_END = 4 };
+enum lb_rec_type { LB_REC_META = 1, LB_REC_CHUNK = 2, LB_REC_TRAILER = 3, LB_REC_END = 4,
+                   LB_REC_INDEX = 5 };
 enum lb_codec { LB_CODEC_ZERO = 0, LB_CODEC_STORED = 1, LB_CODEC_DEFLATE = 2 };
 #define LB_CHUNK_BAD 0x1u            /* flags: contains unreadable sectors, filled with zeros */
 #define LB_CHUNK_PATCH 0x2u          /* flags: data recovered by a later rescue pass; follows all
@@ -35,17 +42,24 @@ struct lb_seg_hdr {
 
 struct lb_rec {
 	unsigned type, codec, flags;
-	uint64_t offset;                 /* CHUNK: first logical byte */
-	uint32_t nextents;               /* CHUNK: extents in the table; 0 = one, [offset, +length) */
-	uint32_t length;                 /* CHUNK: logical bytes; META/TRAILER: body bytes */
+	uint64_t offset;                 /* CHUNK: first logical byte; INDEX: seq of its first chunk */
+	uint32_t nextents;               /* CHUNK: extents in the table; 0 = one, [offset, +length);
+	                                  * INDEX: entries */
+	uint32_t length;                 /* CHUNK: logical bytes; META/TRAILER/INDEX: body bytes */
 	uint32_t stored;                 /* bytes of payload after the header */
 	uint32_t crc;                    /* CRC-32 of extent table + logical data (see FORMAT.md) */
-	uint32_t seq;                    /* CHUNK: 0, 1, 2...; END: number of chunks (low 32 bits) */
+	uint32_t seq;                    /* CHUNK: 0, 1, 2...; INDEX: its number 0, 1, 2...;
+	                                  * END: number of chunks (low 32 bits) */
 };
 
-/* Trailer body: fixed part, then nchunks index entries, then nbad ranges. */
+/* Trailer body, 1.0: fixed part, then nchunks index entries, then nbad ranges.
+ * 1.1: fixed part (LB_TRAILER11_FIXED), then one LB_PIECE_ENTRY per INDEX record, then nbad
+ * ranges. An INDEX record's body is its chunks' LB_INDEX_ENTRY entries. */
 #define LB_TRAILER_FIXED 48
+#define LB_TRAILER11_FIXED 64
 #define LB_INDEX_ENTRY 24            /* span start, span end, stream position of the record */
+#define LB_PIECE_ENTRY 24            /* stream position of an INDEX record, lowest span start,
+                                      * highest span end of its chunks */
 
 void lb_seg_encode(const struct lb_seg_hdr *h, uint8_t out[LB_SEG_HDR_LEN]);
 /* 0, or LB_EFOREIGN / LB_EDAMAGED / LB_EVERSION with why filled. */

@@ -53,28 +53,208 @@ static int read_trailer_body(struct lb_image *img, const struct lb_rec *rec, uin
 	img->data_bytes = le64(body + 8);
 	img->stored_bytes = le64(body + 16);
 	img->nbad = nbad;
+	img->bad_bytes = 0;
 	free(img->index);
-	free(img->bad);
 	img->index = malloc(n * LB_INDEX_ENTRY + 1);
-	img->bad = malloc(nbad * sizeof *img->bad + 1);
-	if (!img->index || !img->bad)
+	if (!img->index)
 		return -2;
 	memcpy(img->index, body + LB_TRAILER_FIXED, n * LB_INDEX_ENTRY);
-	for (uint64_t i = 0; i < nbad; i++) {
-		const uint8_t *b = body + LB_TRAILER_FIXED + n * LB_INDEX_ENTRY + i * 16;
-		img->bad[i][0] = le64(b);
-		img->bad[i][1] = le64(b + 8);
-	}
+	for (uint64_t i = 0; i < nbad; i++)
+		img->bad_bytes += le64(body + LB_TRAILER_FIXED + n * LB_INDEX_ENTRY + i * 16 + 8);
+	return 0;
+}
+
+static void trailer_to_info(struct lb_image *img)
+{
 	img->have_trailer = 1;
 	img->info.complete = 1;
-	img->info.chunks = n;
+	img->info.chunks = img->nchunks;
 	img->info.data_bytes = img->data_bytes;
 	img->info.stored_bytes = img->stored_bytes;
-	img->info.nbad = (int)(nbad > 1000000 ? 1000000 : nbad);
-	img->info.bad_bytes = 0;
-	for (uint64_t i = 0; i < nbad; i++)
-		img->info.bad_bytes += img->bad[i][1];
+	img->info.nbad = (int)(img->nbad > 1000000 ? 1000000 : img->nbad);
+	img->info.bad_bytes = img->bad_bytes;
+}
+
+/* Sequential (seq) or random-access reading of trailer and index bodies. */
+static int rd(struct lb_image *img, int seq, void *buf, size_t len, uint64_t off,
+              struct lb_err *err)
+{
+	return seq ? lb_imgr_read(&img->r, buf, len, err) : lb_imgr_pread(&img->r, buf, len, off, err);
+}
+
+/* Chunks described by INDEX record j of a 1.1 image whose totals are known. */
+static uint64_t piece_count(const struct lb_image *img, uint64_t j)
+{
+	return j + 1 < img->npieces ? img->every : img->nchunks - j * img->every;
+}
+
+#define STREAM_BUF (2048 * 24)   /* a whole number of piece entries and of bad ranges */
+
+/* A 1.1 trailer: the fixed part, the list of INDEX records (kept for files; for pipes
+ * checked against what the INDEX records said) and the unreadable ranges, which are only
+ * counted, so memory does not grow with them. seq: read at the current position. */
+static int read_trailer11(struct lb_image *img, const struct lb_rec *tr, uint64_t tpos, int seq,
+                          struct lb_err *err)
+{
+	uint8_t fx[LB_TRAILER11_FIXED], *buf = NULL;
+	uint64_t off = tpos + LB_REC_HDR_LEN + LB_TRAILER11_FIXED, n, nbad, m, badsum = 0, left;
+	uint32_t every, crc, lcrc = 0;
+	int keep = !img->r.is_pipe, rc;
+	if (tr->length < LB_TRAILER11_FIXED)
+		return damaged(err, img, tpos, "the trailer is too short");
+	if ((rc = rd(img, seq, fx, sizeof fx, tpos + LB_REC_HDR_LEN, err)))
+		return rc;
+	crc = lb_crc32(0, fx, sizeof fx);
+	n = le64(fx);
+	nbad = le64(fx + 24);
+	m = le64(fx + 32);
+	every = le32(fx + 40);
+	if (!every || every > LB_MAX_INDEX_EVERY || m > LB_MAX_PIECES || nbad > tr->length / 16 ||
+	    LB_TRAILER11_FIXED + m * LB_PIECE_ENTRY + nbad * 16 != tr->length ||
+	    m != n / every + (n % every != 0) || le32(fx + 44) || le64(fx + 56))
+		return damaged(err, img, tpos, "the trailer (totals and index list) is corrupted");
+	if (img->r.is_pipe && (m != img->seen_pieces || (img->every && m > 1 && every != img->every) ||
+	                       (img->every && every < img->every)))
+		return damaged(err, img, tpos, "the trailer does not list the index records that came "
+		               "before it");
+	buf = malloc(STREAM_BUF);
+	if (keep) {
+		free(img->pieces);
+		img->pieces = malloc(m * LB_PIECE_ENTRY + 1);
+	}
+	if (!buf || (keep && !img->pieces)) {
+		free(buf);
+		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
+	}
+	for (left = m * LB_PIECE_ENTRY; left; ) {
+		size_t k = left < STREAM_BUF ? (size_t)left : STREAM_BUF;
+		uint8_t *p = keep ? img->pieces + (m * LB_PIECE_ENTRY - left) : buf;
+		if ((rc = rd(img, seq, p, k, off, err)))
+			goto out;
+		crc = lb_crc32(crc, p, k);
+		lcrc = lb_crc32(lcrc, p, k);
+		off += k;
+		left -= k;
+	}
+	for (left = nbad * 16; left; ) {
+		size_t k = left < STREAM_BUF ? (size_t)left : STREAM_BUF;
+		if ((rc = rd(img, seq, buf, k, off, err)))
+			goto out;
+		crc = lb_crc32(crc, buf, k);
+		for (size_t i = 0; i < k; i += 16) {
+			uint64_t bo = le64(buf + i), bl = le64(buf + i + 8);
+			if (!bl || bo + bl < bo)
+				badsum = UINT64_MAX;   /* impossible range: fails the total below */
+			else if (badsum != UINT64_MAX)
+				badsum = badsum + bl < badsum ? UINT64_MAX : badsum + bl;
+		}
+		off += k;
+		left -= k;
+	}
+	if (crc != tr->crc || badsum != le64(fx + 48)) {
+		rc = damaged(err, img, tpos, "the trailer (totals and index list) is corrupted "
+		             "(checksum mismatch)");
+		goto out;
+	}
+	if (img->r.is_pipe && lcrc != img->pieces_crc) {
+		rc = damaged(err, img, tpos, "the trailer's list of index records does not match the "
+		             "index records in the image");
+		goto out;
+	}
+	img->nchunks = n;
+	img->data_bytes = le64(fx + 8);
+	img->stored_bytes = le64(fx + 16);
+	img->nbad = nbad;
+	img->bad_bytes = badsum;
+	img->npieces = m;
+	img->every = every;
+	trailer_to_info(img);
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Reads INDEX record j (files, from the trailer's list) and checks it; its entries are then
+ * what the chunks it describes are checked against, before they are handed out. */
+static int load_piece(struct lb_image *img, uint64_t j, struct lb_err *err)
+{
+	const uint8_t *e = img->pieces + j * LB_PIECE_ENTRY;
+	uint64_t pos = le64(e), cnt = piece_count(img, j), lo = UINT64_MAX, hi = 0, prev = 0;
+	struct lb_rec rec;
+	char what[200];
+	int rc;
+	if ((rc = read_header(img, &rec, pos, 0, err)))
+		return lb_context(err, "index record %llu (chunks %llu to %llu)", (unsigned long long)j,
+		                  (unsigned long long)(j * img->every),
+		                  (unsigned long long)(j * img->every + cnt - 1));
+	snprintf(what, sizeof what, "index record %llu (chunks %llu to %llu) ", (unsigned long long)j,
+	         (unsigned long long)(j * img->every), (unsigned long long)(j * img->every + cnt - 1));
+	if (rec.type != LB_REC_INDEX || rec.offset != j * img->every || rec.nextents != cnt ||
+	    rec.seq != (uint32_t)j) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "is missing: another record "
+		         "is where the trailer says it is");
+		return damaged(err, img, pos, what);
+	}
+	if ((rc = lb_imgr_pread(&img->r, img->piece, rec.length, pos + LB_REC_HDR_LEN, err)))
+		return rc;
+	if (lb_crc32(0, img->piece, rec.length) != rec.crc) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "is corrupted (checksum "
+		         "mismatch)");
+		return damaged(err, img, pos, what);
+	}
+	for (uint64_t i = 0; i < cnt; i++) {
+		const uint8_t *x = img->piece + i * LB_INDEX_ENTRY;
+		if (le64(x + 16) < prev || le64(x + 16) >= pos || le64(x + 8) < le64(x)) {
+			lo = 1;
+			hi = 0;
+			break;
+		}
+		prev = le64(x + 16) + LB_REC_HDR_LEN;
+		lo = le64(x) < lo ? le64(x) : lo;
+		hi = le64(x + 8) > hi ? le64(x + 8) : hi;
+	}
+	if (lo != le64(e + 8) || hi != le64(e + 16)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "is inconsistent with the "
+		         "trailer");
+		return damaged(err, img, pos, what);
+	}
+	img->piece_no = j;
+	img->piece_loaded = 1;
 	return 0;
+}
+
+/* Files, 1.1: the trailer's list of INDEX records must tile the stream before the trailer,
+ * the last one ending where the trailer starts; the last one is read and checked now. */
+static int check_pieces(struct lb_image *img, uint64_t tpos, struct lb_err *err)
+{
+	uint64_t prev = 0;
+	size_t every = img->every;
+	img->piece = malloc(every * LB_INDEX_ENTRY);
+	img->win = malloc(every * LB_INDEX_ENTRY);
+	img->ibuf = malloc(every * LB_INDEX_ENTRY);
+	img->capwin = img->every;
+	if (!img->piece || !img->win || !img->ibuf)
+		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
+	for (uint64_t j = 0; j < img->npieces; j++) {
+		uint64_t pos = le64(img->pieces + j * LB_PIECE_ENTRY), len;
+		len = LB_REC_HDR_LEN + piece_count(img, j) * LB_INDEX_ENTRY;
+		if (j + 1 == img->npieces && pos >= prev && pos <= tpos && tpos - pos != len) {
+			char what[200];
+			snprintf(what, sizeof what, "the last index record (%llu, of chunks %llu to %llu) "
+			         "is missing or cut short: the trailer does not follow it",
+			         (unsigned long long)j, (unsigned long long)(j * img->every),
+			         (unsigned long long)(j * img->every + piece_count(img, j) - 1));
+			return damaged(err, img, pos, what);
+		}
+		if (pos < prev || pos > tpos || tpos - pos < len)
+			return damaged(err, img, tpos, "the trailer lists an index record at an impossible "
+			               "position");
+		prev = pos + len;
+	}
+	if (!img->npieces && img->nchunks)
+		return damaged(err, img, tpos, "the trailer lists no index records");
+	return img->npieces ? load_piece(img, img->npieces - 1, err) : 0;
 }
 
 /* Files: END is the last record; it points at the trailer. */
@@ -100,6 +280,17 @@ static int load_trailer(struct lb_image *img, struct lb_err *err)
 	if (tr.type != LB_REC_TRAILER || tpos + LB_REC_HDR_LEN + tr.length != len - LB_REC_HDR_LEN ||
 	    tr.crc != end.crc)
 		return damaged(err, img, tpos, "the trailer does not match the end marker");
+	if (img->v11) {
+		if ((rc = read_trailer11(img, &tr, tpos, 0, err)))
+			return rc;
+		if ((uint32_t)img->nchunks != end.seq)
+			return damaged(err, img, tpos, "the trailer's number of chunks does not match the "
+			               "end marker");
+		if ((rc = check_pieces(img, tpos, err)))
+			return rc;
+		img->info.image_bytes = img->r.file_bytes;
+		return 0;
+	}
 	body = malloc(tr.length);
 	if (!body)
 		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
@@ -113,6 +304,7 @@ static int load_trailer(struct lb_image *img, struct lb_err *err)
 		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
 	if (rc || (uint32_t)img->nchunks != end.seq)
 		return damaged(err, img, tpos, "the trailer (index and totals) is corrupted");
+	trailer_to_info(img);
 	img->info.image_bytes = img->r.file_bytes;
 	return 0;
 }
@@ -152,6 +344,17 @@ int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
 	if (!img->info.chunk_size || img->info.chunk_size > LB_MAX_CHUNK)
 		img->info.chunk_size = LB_MAX_CHUNK;
 	img->info.segments = img->r.is_pipe ? 0 : img->r.nseg;
+	img->v11 = img->r.hdr.minor >= 1;
+	if (img->v11 && img->r.is_pipe) {
+		/* the INDEX records' size is learnt from the first one: room for the largest */
+		img->capwin = LB_MAX_INDEX_EVERY;
+		img->win = malloc((size_t)img->capwin * LB_INDEX_ENTRY);
+		img->ibuf = malloc((size_t)img->capwin * LB_INDEX_ENTRY);
+		if (!img->win || !img->ibuf) {
+			rc = lb_fail(err, LB_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	if (!img->r.is_pipe && (rc = load_trailer(img, err)))
 		goto fail;
 	free(body);
@@ -167,9 +370,11 @@ void lb_image_close(struct lb_image *img)
 	lb_imgr_close(&img->r);
 	lb_image_info_free(&img->info);
 	free(img->index);
-	free(img->bad);
-	img->index = NULL;
-	img->bad = NULL;
+	free(img->pieces);
+	free(img->piece);
+	free(img->win);
+	free(img->ibuf);
+	img->index = img->pieces = img->piece = img->win = img->ibuf = NULL;
 }
 
 void lb_image_info_free(struct lb_image_info *info)
@@ -179,30 +384,62 @@ void lb_image_info_free(struct lb_image_info *info)
 	info->nparts = 0;
 }
 
+/* Reads a body of len bytes at the current position only to check its CRC. */
+static int skip_checked(struct lb_image *img, uint64_t len, uint32_t want, int *ok,
+                        struct lb_err *err)
+{
+	uint8_t *buf = malloc(STREAM_BUF);
+	uint32_t crc = 0;
+	int rc = 0;
+	if (!buf)
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	while (len && !rc) {
+		size_t k = len < STREAM_BUF ? (size_t)len : STREAM_BUF;
+		if (!(rc = lb_imgr_read(&img->r, buf, k, err)))
+			crc = lb_crc32(crc, buf, k);
+		len -= k;
+	}
+	free(buf);
+	*ok = crc == want;
+	return rc;
+}
+
 static int finish_stream(struct lb_image *img, const struct lb_rec *tr, uint64_t tpos,
                          struct lb_err *err)
 {
 	struct lb_rec end;
-	uint8_t *body = malloc(tr->length);
-	int rc;
-	if (!body)
-		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
-	rc = lb_imgr_read(&img->r, body, tr->length, err);
-	if (!rc) {
-		if (img->have_trailer) {
-			/* files: the trailer was loaded at open; it must be this one */
-			rc = lb_crc32(0, body, tr->length) == tr->crc ? 0 : -1;
-		} else {
+	int rc, ok = 1;
+	if (img->v11 && img->nwin)
+		return damaged(err, img, tpos, "the index record of the last chunks is missing");
+	if (img->have_trailer) {
+		/* files: the trailer was checked at open; it must be this one */
+		if ((rc = skip_checked(img, tr->length, tr->crc, &ok, err)))
+			return rc;
+		if (!ok)
+			return damaged(err, img, tpos, "the trailer (index and totals) is corrupted");
+		if (img->v11 && img->seen_pieces != img->npieces)
+			return damaged(err, img, tpos, "index records are missing before the trailer");
+	} else if (img->v11) {
+		if ((rc = read_trailer11(img, tr, tpos, 1, err)))
+			return rc;
+	} else {
+		uint8_t *body = malloc(tr->length);
+		if (!body)
+			return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
+		rc = lb_imgr_read(&img->r, body, tr->length, err);
+		if (!rc) {
 			rc = read_trailer_body(img, tr, tpos, body);
 			if (rc == -2)
 				rc = lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
+			else if (rc == -1)
+				rc = damaged(err, img, tpos, "the trailer (index and totals) is corrupted");
+			else
+				trailer_to_info(img);
 		}
-		if (rc == -1)
-			rc = damaged(err, img, tpos, "the trailer (index and totals) is corrupted");
+		free(body);
+		if (rc)
+			return rc;
 	}
-	free(body);
-	if (rc)
-		return rc;
 	if (img->nchunks != img->seq || img->data_bytes != img->seen_data ||
 	    img->stored_bytes != img->seen_stored)
 		return damaged(err, img, tpos, "the trailer's totals do not match the chunks read "
@@ -217,36 +454,129 @@ static int finish_stream(struct lb_image *img, const struct lb_rec *tr, uint64_t
 	return 1;
 }
 
+/* An INDEX record met in the stream: it must describe exactly the chunks read since the
+ * previous one. Files checked it (read ahead) already; this checks it is the same record. */
+static int stream_index(struct lb_image *img, const struct lb_rec *rec, uint64_t pos,
+                        struct lb_err *err)
+{
+	uint64_t j = img->seen_pieces;
+	uint8_t e[LB_PIECE_ENTRY];
+	char what[200];
+	int rc;
+	snprintf(what, sizeof what, "index record %llu (chunks %llu to %llu) ", (unsigned long long)j,
+	         (unsigned long long)rec->offset,
+	         (unsigned long long)(rec->offset + rec->nextents - 1));
+	if (!img->v11)
+		return damaged(err, img, pos, "an index record in a version 1.0 image");
+	if (rec->seq != (uint32_t)j || rec->offset != img->seq - img->nwin ||
+	    rec->nextents != img->nwin || img->short_piece ||
+	    (img->every && rec->nextents > img->every)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "does not follow the chunks "
+		         "it describes (chunks or index records are missing)");
+		return damaged(err, img, pos, what);
+	}
+	if (!img->r.is_pipe &&
+	    (j >= img->npieces || le64(img->pieces + j * LB_PIECE_ENTRY) != pos)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "is not where the trailer "
+		         "says");
+		return damaged(err, img, pos, what);
+	}
+	if ((rc = lb_imgr_read(&img->r, img->ibuf, rec->length, err)))
+		return rc;
+	if (lb_crc32(0, img->ibuf, rec->length) != rec->crc) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "is corrupted (checksum "
+		         "mismatch)");
+		return damaged(err, img, pos, what);
+	}
+	if (memcmp(img->ibuf, img->win, rec->length)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), "does not match the chunks "
+		         "it describes");
+		return damaged(err, img, pos, what);
+	}
+	if (!img->every)
+		img->every = rec->nextents;   /* pipes: the first one tells the size of all but the last */
+	else if (rec->nextents < img->every)
+		img->short_piece = 1;
+	put64(e, pos);
+	put64(e + 8, img->win_lo);
+	put64(e + 16, img->win_hi);
+	img->pieces_crc = lb_crc32(img->pieces_crc, e, sizeof e);
+	img->seen_pieces++;
+	img->nwin = 0;
+	return 0;
+}
+
 int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb_err *err)
 {
 	struct lb_rec rec;
-	uint64_t pos = img->r.pos;
+	uint64_t pos, span_end;
 	int rc;
 	if (img->at_end)
 		return 1;
-	if ((rc = read_header(img, &rec, pos, 1, err)))
-		return rc;
+	for (;;) {
+		pos = img->r.pos;
+		if ((rc = read_header(img, &rec, pos, 1, err)))
+			return rc;
+		if (rec.type != LB_REC_INDEX)
+			break;
+		if ((rc = stream_index(img, &rec, pos, err)))
+			return rc;
+	}
 	if (rec.type == LB_REC_TRAILER)
 		return finish_stream(img, &rec, pos, err);
 	if (rec.type != LB_REC_CHUNK)
 		return damaged(err, img, pos, "a record of the wrong kind sits among the chunks");
 	if (rec.seq != (uint32_t)img->seq)
 		return damaged(err, img, pos, "a chunk is missing or repeated (sequence numbers jump)");
+	if (img->v11 && (img->short_piece || img->nwin == (img->every ? img->every : img->capwin))) {
+		char what[160];
+		snprintf(what, sizeof what, "the index record after chunk %llu is missing",
+		         (unsigned long long)(img->seq - 1));
+		return damaged(err, img, pos, what);
+	}
 	if (rec.flags & LB_CHUNK_PATCH)
 		img->in_patches = 1;   /* rescued data: after all ordinary chunks, in any order */
 	else if (img->in_patches)
 		return damaged(err, img, pos, "an ordinary chunk follows the rescued ones");
 	else if (rec.offset < img->last_end)
 		return damaged(err, img, pos, "chunks are out of order");
-	if (rec.length > img->info.chunk_size || rec.stored > cap)
+	if ((rec.codec != LB_CODEC_ZERO && rec.length > img->info.chunk_size) || rec.stored > cap)
 		return damaged(err, img, pos, "a chunk is larger than the image's chunk size");
-	if (img->index) {
-		const uint8_t *e = img->index + img->seq * LB_INDEX_ENTRY;
-		if (img->seq >= img->nchunks || le64(e) != rec.offset || le64(e + 16) != pos)
-			return damaged(err, img, pos, "the chunk does not match the image's index");
-	}
 	if ((rc = lb_imgr_read(&img->r, s->in, rec.stored, err)))
 		return rc;
+	span_end = rec.offset + rec.length;
+	if (rec.nextents) {
+		/* the table is checked by the worker; its last range ends the span */
+		const uint8_t *last = s->in + (size_t)(rec.nextents - 1) * 16;
+		uint64_t lo = le64(last), ll = le64(last + 8);
+		span_end = lo + ll < lo ? UINT64_MAX : lo + ll;
+	}
+	if (img->index || (img->v11 && img->have_trailer)) {
+		const uint8_t *e = NULL;
+		if (img->seq < img->nchunks) {
+			if (img->index) {
+				e = img->index + img->seq * LB_INDEX_ENTRY;
+			} else {
+				uint64_t j = img->seq / img->every;
+				if ((!img->piece_loaded || img->piece_no != j) && (rc = load_piece(img, j, err)))
+					return rc;
+				e = img->piece + (img->seq - j * img->every) * LB_INDEX_ENTRY;
+			}
+		}
+		if (!e || le64(e) != rec.offset || le64(e + 8) != span_end || le64(e + 16) != pos)
+			return damaged(err, img, pos, "the chunk does not match the image's index");
+	}
+	if (img->v11) {
+		uint8_t *w = img->win + (size_t)img->nwin * LB_INDEX_ENTRY;
+		put64(w, rec.offset);
+		put64(w + 8, span_end);
+		put64(w + 16, pos);
+		if (!img->nwin || rec.offset < img->win_lo)
+			img->win_lo = rec.offset;
+		if (!img->nwin || span_end > img->win_hi)
+			img->win_hi = span_end;
+		img->nwin++;
+	}
 	s->offset = rec.offset;
 	s->len = rec.length;
 	s->next = rec.nextents ? rec.nextents : 1;
@@ -258,14 +588,9 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	if (!rec.nextents) {
 		s->ext[0].off = rec.offset;
 		s->ext[0].len = rec.length;
-		if (!img->in_patches)
-			img->last_end = rec.offset + rec.length;
-	} else if (!img->in_patches) {
-		/* the table is checked by the worker; the span end comes from the index when known */
-		const uint8_t *last = s->in + (size_t)(rec.nextents - 1) * 16;
-		uint64_t lo = le64(last), ll = le64(last + 8);
-		img->last_end = lo + ll < lo ? UINT64_MAX : lo + ll;
 	}
+	if (!img->in_patches)
+		img->last_end = span_end;
 	img->seen_data += rec.length;
 	img->seen_stored += rec.stored;
 	img->seq++;

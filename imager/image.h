@@ -12,16 +12,30 @@ struct lb_image {
 	struct lb_image_info info;
 	/* from the trailer (files: read at open; pipes: at the end) */
 	int have_trailer;
-	uint64_t nchunks, data_bytes, stored_bytes, nbad;
-	uint8_t *index;              /* nchunks * LB_INDEX_ENTRY bytes */
-	uint64_t (*bad)[2];
+	uint64_t nchunks, data_bytes, stored_bytes, nbad, bad_bytes;
+	uint8_t *index;              /* 1.0: the whole index, nchunks * LB_INDEX_ENTRY bytes */
+	/* 1.1: the index comes in INDEX records of `every` chunks; memory stays O(every) */
+	int v11;
+	uint32_t every;              /* from the trailer (files) or the first INDEX record (pipes) */
+	uint64_t npieces;
+	uint8_t *pieces;             /* files: the trailer's list, npieces * LB_PIECE_ENTRY */
+	uint8_t *piece;              /* files: entries of INDEX record piece_no, read ahead */
+	uint64_t piece_no;
+	int piece_loaded;
+	uint8_t *win, *ibuf;         /* entries of the chunks read since the last INDEX record;
+	                              * scratch for an INDEX record's body */
+	uint32_t nwin, capwin;
+	uint64_t win_lo, win_hi, seen_pieces;
+	int short_piece;             /* an INDEX record with fewer than `every` entries was read */
+	uint32_t pieces_crc;         /* pipes: CRC of the trailer's list as the INDEX records say */
 	/* sequential reading */
 	uint64_t seq, last_end, seen_data, seen_stored;
 	int at_end, in_patches;
 };
 
-/* Opens the image, reads its description; for image files also the trailer, so a truncated
- * or incomplete file is refused here, before anything is written. */
+/* Opens the image, reads its description; for image files also the end marker, the trailer
+ * and the last INDEX record, so a truncated or incomplete file is refused here, before
+ * anything is written. The other INDEX records are checked as reading reaches them. */
 int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err);
 void lb_image_close(struct lb_image *img);
 /* Reads the next chunk record into s (s->in = payload, s->offset/len/next/codec/crc/flags,

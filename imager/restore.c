@@ -268,6 +268,7 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	if ((rc = lb_tw_open(&r->tw, o->target, err)))
 		goto out;
 	tw_open = 1;
+	r->tw.readback = o->verify;
 	r->tw.lo = r->lo;
 	r->tw.hi = r->hi;
 	r->tw.dest = plan.write_offset;

@@ -21,7 +21,12 @@ struct lb_twriter {
 	struct lb_vrec *v;
 	size_t nv, capv;
 	uint64_t written;            /* bytes */
+	/* set when the caller will read back (verify): then every LB_TW_WINDOW chunks what was
+	 * written is synced, read back and forgotten, so memory does not grow with the disk */
+	int readback;
 };
+
+#define LB_TW_WINDOW 65536u          /* chunks (~64 GiB) remembered for a read-back at most */
 
 #define LB_SLOT_SAME 0x200u          /* slot flag: the target already holds this chunk */
 

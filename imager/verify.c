@@ -45,6 +45,17 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 			return lb_fail(err, LB_EMISMATCH, "%s differs from the image: it is smaller "
 			               "(%llu bytes) than the data at offset %llu", v->dev.path,
 			               (unsigned long long)v->dev.size, (unsigned long long)off);
+		if (!p) {   /* zero chunks may be far larger than the buffer */
+			uint64_t at = 0;
+			int rc = lb_dev_check_zero(&v->dev, off, len, v->buf, v->img.info.chunk_size, &at,
+			                           err);
+			if (rc < 0)
+				return lb_fail(err, LB_EMISMATCH, "%s differs from the image at offset %llu",
+				               v->dev.path, (unsigned long long)at);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (lb_dev_read(&v->dev, v->buf, len, off, err))
 			return err->code;
 		if (p ? memcmp(p, v->buf, len) : !lb_is_zero(v->buf, len)) {

@@ -28,6 +28,7 @@ static void fix_crcs(uint8_t *b, size_t size, void *dctx, uint8_t *scratch)
 			stored = (uint32_t)avail;
 		switch (h[4]) {
 		case LB_REC_META:
+		case LB_REC_INDEX:
 		case LB_REC_TRAILER:
 			crc = lb_crc32(0, body, len <= avail ? len : avail);
 			put32(h + 28, crc);
@@ -37,12 +38,11 @@ static void fix_crcs(uint8_t *b, size_t size, void *dctx, uint8_t *scratch)
 		case LB_REC_CHUNK: {
 			size_t table = (size_t)le32(h + 16) * 16;
 			size_t got = 0;
-			if (table > stored || len > LB_MAX_CHUNK)
+			if (table > stored || (h[5] != LB_CODEC_ZERO && len > LB_MAX_CHUNK))
 				break;
 			crc = lb_crc32(0, body, table);
 			if (h[5] == LB_CODEC_ZERO) {
-				memset(scratch, 0, len);
-				crc = lb_crc32(crc, scratch, len);
+				/* zeros: the CRC covers the extent table only */
 			} else if (h[5] == LB_CODEC_STORED) {
 				crc = lb_crc32(crc, body + table, stored - table < len ? stored - table : len);
 			} else if (libdeflate_deflate_decompress(dctx, body + table, stored - table, scratch,

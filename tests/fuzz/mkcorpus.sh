@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LB=$(realpath "${1:-build/lifeboat}")
 OUT=$PWD/tests/fuzz/corpus
+V10=$PWD/tests/cli/data/format-1.0.image   # written by Lifeboat 0.1.0 (format 1.0)
 export LC_ALL=C MTOOLS_SKIP_CHECK=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -65,6 +66,9 @@ cp disk-gpt.img "$OUT/plan/"; cp disk-gpt.img "$OUT/ptable/"
 "$LB" backup fat12.img "$OUT/image/fat12-level0.lbi" --level 0 --quiet
 "$LB" backup ext2.img "$OUT/image/ext2-level6.lbi" --level 6 --quiet
 kib zero.img 32; "$LB" backup zero.img "$OUT/image/zeros.lbi" --quiet
+# format 1.1 with an INDEX record every 2 chunks (test hook), and a 1.0 image
+LIFEBOAT_TEST_INDEX_EVERY=2 "$LB" backup disk-gpt.img "$OUT/image/gpt-index2.lbi" --quiet
+cp "$V10" "$OUT/image/format-1.0.lbi"
 for i in "$OUT"/image/*.lbi; do
 	# the META record follows the 64-byte segment header; its body length is at +20
 	len=$(od -An -tu4 -j $((64 + 20)) -N4 "$i" | tr -d ' ')

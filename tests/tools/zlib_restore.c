@@ -1,7 +1,8 @@
 /* zlib_restore IMAGE OUTPUT: an independent reader of the Lifeboat image format written from
  * docs/FORMAT.md, decoding chunks with plain zlib (inflate, raw DEFLATE) and checking CRCs with
  * zlib's crc32. It proves images are decodable by any zlib and keeps the spec honest.
- * Single-segment images only. Exit 0 when every chunk decoded and checked. */
+ * Versions 1.0 and 1.1 (INDEX records: checked and skipped). Single-segment images only.
+ * Exit 0 when every chunk decoded and checked. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 	rd(in, seg, 64);
 	if (memcmp(seg, "LIFEBOAT", 8) || crc32(0, seg, 60) != u32(seg + 60))
 		die("bad segment header");
+	if (seg[8] != 1 || seg[9] || seg[10] > 1 || seg[11])
+		die("not format version 1.0 or 1.1");
 	for (;;) {
 		unsigned type, codec;
 		uint32_t next, len, stored, crc;
@@ -48,13 +51,37 @@ int main(int argc, char **argv)
 		crc = u32(h + 28);
 		if (type == 4)
 			break;
+		if (type < 1 || type > 5)
+			die("unknown record type");
+		if (type == 2 && codec == 0) {
+			/* zero chunks (up to 1 GiB in 1.1) carry only their extent table */
+			static const unsigned char zeros[65536];
+			unsigned char *tab = malloc(stored + 1);
+			if (!tab || stored != (next ? next * 16 : 0))
+				die("bad zero chunk");
+			rd(in, tab, stored);
+			if (crc32(0, tab, stored) != crc)
+				die("chunk checksum mismatch");
+			for (uint32_t i = 0; i < (next ? next : 1); i++) {
+				uint64_t eo = next ? u64(tab + i * 16) : off, el = next ? u64(tab + i * 16 + 8) : len;
+				if (fseeko(out, (off_t)eo, SEEK_SET))
+					die("seek failed");
+				for (; el; el -= el < sizeof zeros ? el : sizeof zeros)
+					if (fwrite(zeros, 1, el < sizeof zeros ? el : sizeof zeros, out) !=
+					    (el < sizeof zeros ? el : sizeof zeros))
+						die("write failed");
+			}
+			chunks++;
+			free(tab);
+			continue;
+		}
 		pay = malloc(stored + 1);
 		if (!pay)
 			die("out of memory");
 		rd(in, pay, stored);
 		if (type != 2) {
 			if (crc32(0, pay, stored) != crc)
-				die("bad META/TRAILER checksum");
+				die("bad META/TRAILER/INDEX checksum");
 			free(pay);
 			continue;
 		}

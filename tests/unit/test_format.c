@@ -1,4 +1,5 @@
-/* Record and segment headers: round trips, and every single-bit corruption detected. */
+/* Record and segment headers: round trips, and every single-bit corruption detected; version
+ * checks; INDEX records and zero chunks within their limits. */
 #include <string.h>
 #include "format.h"
 #include "lifeboat.h"
@@ -19,6 +20,16 @@ int main(void)
 		memcpy(c, sb, sizeof c);
 		c[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 		CHECK(lb_seg_decode(c, &s2, why, sizeof why) != 0);
+	}
+	/* 1.0 and 1.1 are read; 1.2 and 2.0 need a newer Lifeboat, and say so */
+	for (unsigned v = 0; v < 4; v++) {
+		struct lb_seg_hdr h = s;
+		h.major = v < 3 ? 1 : 2;
+		h.minor = v < 3 ? v : 0;
+		lb_seg_encode(&h, sb);
+		why[0] = 0;
+		CHECK(lb_seg_decode(sb, &s2, why, sizeof why) == (v < 2 ? 0 : LB_EVERSION));
+		CHECK(v < 2 || strstr(why, "needs a newer Lifeboat"));
 	}
 	memcpy(sb, "NOTLIFEB", 8);
 	CHECK(lb_seg_decode(sb, &s2, why, sizeof why) == LB_EFOREIGN);
@@ -50,5 +61,61 @@ int main(void)
 	r.stored = r.nextents * 16;
 	lb_rec_encode(&r, rb);
 	CHECK(lb_rec_decode(rb, &r2, why, sizeof why) != 0);
+
+	/* zero chunks may cover up to LB_MAX_ZERO (holes); chunks with data stay <= LB_MAX_CHUNK */
+	r.nextents = 0;
+	r.stored = 0;
+	r.length = LB_MAX_ZERO;
+	lb_rec_encode(&r, rb);
+	CHECK(lb_rec_decode(rb, &r2, why, sizeof why) == 0 && r2.length == LB_MAX_ZERO);
+	r.length = LB_MAX_ZERO + 1;
+	lb_rec_encode(&r, rb);
+	CHECK(lb_rec_decode(rb, &r2, why, sizeof why) != 0);
+	r.codec = LB_CODEC_DEFLATE;
+	r.length = LB_MAX_CHUNK * 2;
+	r.stored = 1000;
+	lb_rec_encode(&r, rb);
+	CHECK(lb_rec_decode(rb, &r2, why, sizeof why) != 0);
+	r.offset = UINT64_MAX - 10;   /* a zero chunk cannot wrap around the address space */
+	r.codec = LB_CODEC_ZERO;
+	r.length = LB_MAX_ZERO;
+	r.stored = 0;
+	lb_rec_encode(&r, rb);
+	CHECK(lb_rec_decode(rb, &r2, why, sizeof why) != 0);
+
+	/* INDEX records: 1..LB_MAX_INDEX_EVERY entries of 24 bytes, offset = first chunk's seq */
+	{
+		struct lb_rec x = { LB_REC_INDEX, 0, 0, 1ULL << 40, LB_INDEX_EVERY,
+		                    LB_INDEX_EVERY * LB_INDEX_ENTRY, LB_INDEX_EVERY * LB_INDEX_ENTRY,
+		                    0x12345678, 77 }, y;
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) == 0);
+		CHECK(y.type == LB_REC_INDEX && y.offset == 1ULL << 40 && y.nextents == LB_INDEX_EVERY &&
+		      y.seq == 77 && y.crc == 0x12345678);
+		x.nextents = 0;
+		x.length = x.stored = 0;
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) != 0);
+		x.nextents = LB_MAX_INDEX_EVERY + 1;
+		x.length = x.stored = x.nextents * LB_INDEX_ENTRY;
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) != 0);
+		x.nextents = 3;
+		x.length = x.stored = 3 * LB_INDEX_ENTRY + 1;   /* not a whole number of entries */
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) != 0);
+		x.length = 3 * LB_INDEX_ENTRY;
+		x.stored = x.length + 8;
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) != 0);
+		x.type = 6;   /* unknown record types are refused by name */
+		x.stored = x.length;
+		lb_rec_encode(&x, rb);
+		CHECK(lb_rec_decode(rb, &y, why, sizeof why) != 0 && strstr(why, "unknown record type"));
+	}
+	/* a 1.1 trailer listing the most INDEX records a reader accepts fits its limit, and
+	 * describes at least 8 PiB of 1 MiB chunks */
+	CHECK((uint64_t)LB_MAX_PIECES * LB_PIECE_ENTRY + LB_TRAILER11_FIXED < LB_MAX_TRAILER);
+	CHECK((uint64_t)LB_MAX_PIECES * LB_INDEX_EVERY * LB_CHUNK_SIZE >= (8ULL << 50));
 	return UNIT_DONE();
 }
