@@ -138,7 +138,7 @@ static int walk_fat(struct lb_dev *d, uint64_t off, const struct fat_geom *g, un
 			rc = -1;
 			goto out;
 		}
-	for (uint64_t first = 0; first < end && !rc; first += PIECE) {
+	for (uint64_t first = 0; first < end; first += PIECE) {
 		uint64_t last = end - first < PIECE ? end : first + PIECE;
 		uint64_t from = first * g->bits / 8, len = (last * g->bits + 7) / 8 - from;
 		for (unsigned i = 0; i < g->nfats; i++) {
@@ -147,12 +147,11 @@ static int walk_fat(struct lb_dev *d, uint64_t off, const struct fat_geom *g, un
 				continue;
 			memset(buf[i] + len, 0, 4);
 			if (lb_dev_read(d, buf[i], len, at, &e)) {
+				/* lb_dev_read's sentence names the device; why has room for the cause only */
 				const char *cause = strrchr(e.msg, ':');
-				snprintf(why, whylen, "its FAT copy %u of %u cannot be read at offset %llu%s%s",
-				         i + 1, g->nfats, (unsigned long long)at, cause ? " (" : "",
-				         cause ? cause + 2 : "");
-				if (cause)
-					snprintf(why + strlen(why), whylen - strlen(why), ")");
+				cause = cause ? cause + 1 + (cause[1] == ' ') : e.msg;
+				snprintf(why, whylen, "its FAT copy %u of %u cannot be read at offset %llu (%s)",
+				         i + 1, g->nfats, (unsigned long long)at, cause);
 				rc = -1;
 				goto out;
 			}
