@@ -299,6 +299,13 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	rep->bytes_written = r->tw.written;
 	rep->nbad = r->img.info.nbad;
 	rep->bad_bytes = r->img.info.bad_bytes;
+	/* read-back checks chunks with unreadable sectors too, and that those sectors are zeros */
+	for (uint64_t i = 0; i < r->img.nbad; i++)
+		if (lb_ext_push(&r->tw.bad, r->img.bad[i][0], r->img.bad[i][1]) < 0) {
+			rc = lb_fail(err, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+	lb_ext_normalize(&r->tw.bad);
 	if ((rc = lb_tw_finish(&r->tw, o->verify, !o->partition && !strcmp(r->img.info.table, "gpt") ?
 	                       r->img.info.src_size : 0, !o->partition, &r->prog, rep, err)))
 		goto out;
