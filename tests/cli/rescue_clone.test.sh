@@ -37,24 +37,30 @@ grep -q "every readable byte read back and checked" err.txt || { cat err.txt; fa
 grep -q "^  offset $((5 * M + 4096)), 512 bytes$" err.txt || { cat err.txt; fail "bad range not reported"; }
 zeros_except src.img dst.img "$f1" || fail "target is not the source with the bad sector zeroed"
 
-# 2. verify --against: the readable bytes of a chunk holding bad sectors are compared too.
-faults="$((3 * M + 8192))+1024,$((9 * M - 512))+1024"
-rc=0; LIFEBOAT_FAULTS=$faults lb backup src.img img.lbi --quiet 2>err.txt || rc=$?
+# 2. Read-back (restore) and verify --against check the readable part of a chunk that holds
+# bad sectors. A small ext2 with gaps (deleted files) makes chunks of several pieces: f1 is
+# read in pass 1 and lives only in the chunk flagged BAD (f3's piece fails there).
+mkdir ft && for i in 1 2 3 4 5 6; do head -c 65536 /dev/urandom >ft/f$i; done
+head -c 8M /dev/urandom >fs.img
+mke2fs -q -F -t ext2 -b 1024 -N 64 -d ft fs.img
+debugfs -w -R "rm f2" fs.img >/dev/null 2>&1; debugfs -w -R "rm f4" fs.img >/dev/null 2>&1
+b1=$(debugfs -R "bmap f1 0" fs.img 2>/dev/null); b3=$(debugfs -R "bmap f3 0" fs.img 2>/dev/null)
+faults=$((b3 * 1024 + 512))+512
+rc=0; LIFEBOAT_FAULTS=$faults lb backup fs.img img.lbi --quiet 2>err.txt || rc=$?
 [ "$rc" = 6 ] || { cat err.txt; fail "backup exited $rc, wanted 6"; }
-random_disk res.img 16
+random_disk res.img 8
 rc=0; lb restore img.lbi res.img --yes 2>err.txt || rc=$?
 [ "$rc" = 6 ] || { cat err.txt; fail "restore exited $rc, wanted 6"; }
 grep -q "read back and verified" err.txt && { cat err.txt; fail "a restore with missing ranges was called verified"; }
-zeros_except src.img res.img "$faults" || fail "restore is not the source with the bad sectors zeroed"
+grep -q "every readable byte read back and checked" err.txt || { cat err.txt; fail "restore does not say what was checked"; }
+e2fsck -fn res.img >fsck.txt 2>&1 || { cat fsck.txt; fail "e2fsck on the restored ext2"; }
 lb verify img.lbi --against res.img --quiet || fail "verify --against the restored disk failed"
-lb verify img.lbi --against src.img --quiet || fail "verify --against the source failed"
-# one byte changed in the readable part of the chunk with the bad sectors: must be found
-printf '\xff' | dd of=res.img bs=1 seek=$((3 * M + 100)) conv=notrunc status=none
-cmp -s -n 1 -i $((3 * M + 100)):$((3 * M + 100)) src.img res.img && printf '\x00' | dd of=res.img bs=1 seek=$((3 * M + 100)) conv=notrunc status=none
+lb verify img.lbi --against fs.img --quiet || fail "verify --against the source failed"
+# one byte of f1 changed on the restored disk: must be found
+python3 -c "
+import sys; f = open('res.img', 'r+b'); f.seek($b1 * 1024 + 100); c = f.read(1)
+f.seek($b1 * 1024 + 100); f.write(bytes([c[0] ^ 0xff]))"
 lb_expect_fail 7 "differs from the image" verify img.lbi --against res.img
-# the unreadable ranges themselves are not compared (the source has data there)
-cp src.img res2.img
-lb verify img.lbi --against res2.img --quiet || fail "verify --against compared the unreadable ranges"
 
 # 3. A large bad zone: pass 1 skips ahead with a growing distance instead of trying every
 # piece; each bad sector is read on its own only once.
