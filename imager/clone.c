@@ -203,6 +203,14 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 	tw_open = 1;
 	c->tw.lo = 0;
 	c->tw.hi = src.size < c->tw.dev.size ? src.size : c->tw.dev.size;
+	/* resuming: ranges an earlier run found unreadable must be zeros on the target, even if
+	 * the mapfile came from elsewhere (ddrescue, a backup) */
+	for (size_t i = 0; i < c->ch.bad.n; i++) {
+		uint64_t off = c->ch.bad.v[i].off, len = c->ch.bad.v[i].len;
+		if (off < c->tw.hi && (rc = lb_dev_zero(&c->tw.dev, off, len < c->tw.hi - off ? len :
+		                                        c->tw.hi - off, err)))
+			goto out;
+	}
 	lb_prog_phase(&c->prog, LB_PHASE_COPY, c->plan.total);
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = c;
