@@ -30,9 +30,9 @@ static int vanished(struct lb_dev *d, int r)
 static int gone(struct lb_chunker *c, uint64_t off, struct lb_err *err)
 {
 	return lb_fail(err, LB_EIO, "%s disappeared at offset %llu (unplugged, powered off, or "
-	               "it stopped answering); the copy stopped there. Reconnect it and run the "
-	               "same command again%s", c->src->path, (unsigned long long)off,
-	               c->map ? " with the same --mapfile to continue" : "");
+	               "it stopped answering); the copy stopped there, not taking the rest for bad "
+	               "sectors. Reconnect it and run the same command again", c->src->path,
+	               (unsigned long long)off);
 }
 
 static int note_pending(struct lb_chunker *c, uint64_t off, uint64_t len, struct lb_err *err)
