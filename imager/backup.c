@@ -18,6 +18,7 @@
 #include "segio.h"
 #include "sysfs.h"
 #include "mapfile.h"
+#include "rescue.h"
 
 #define FAT_SUPER_MAGIC 0x4d44
 #define FAT_SEGMENT (4ULL * 1024 * 1024 * 1024 - 1024 * 1024)   /* under FAT32's 4 GiB limit */
@@ -39,6 +40,7 @@ struct bctx {
 	uint64_t done, all_data;
 	double t_last;
 	int last_part;
+	struct lb_map map;           /* with --mapfile */
 };
 
 static int open_source(const char *path, struct lb_dev *d, struct lb_err *err)
@@ -160,6 +162,10 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	if (b->npiece == b->every && (rc = write_index(b, err)))
 		return rc;
 
+	if (b->ch.map)
+		for (uint32_t i = 0; i < s->next; i++)
+			lb_map_mark(b->ch.map, s->flags & LB_CHUNK_PATCH ? LB_MAP_PATCHED : LB_MAP_WRITTEN,
+			            s->ext[i].off, s->ext[i].len);
 	b->rep->bytes_written = b->w.file_bytes;
 	b->prog.p.bad_bytes = b->ch.bad_bytes;
 	b->prog.p.out_bytes = b->w.file_bytes;
@@ -192,7 +198,14 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 static int tick(void *ctx)
 {
 	struct bctx *b = ctx;
-	return lb_prog_update(&b->prog, b->done, 0);
+	struct lb_err ignored;
+	if (b->ch.map)
+		lb_map_save(b->ch.map, 0, &ignored);   /* a failure here is reported by the last save */
+	if (lb_prog_update(&b->prog, b->done, 0)) {
+		atomic_store(&b->ch.cancel, 1);   /* the producer may be deep in a rescue pass */
+		return 1;
+	}
+	return 0;
 }
 
 static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const struct lb_dev *src,
@@ -311,38 +324,6 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 	return write_rec(b, &end, NULL, 0, err);
 }
 
-/* Names what the unreadable ranges hit, partition by partition, where the filesystem can. */
-static void describe_damage(struct bctx *b, struct lb_dev *src, struct lb_report *rep)
-{
-	for (int i = 0; i < b->plan.nparts; i++) {
-		const struct lb_plan_part *p = &b->plan.parts[i];
-		const struct lb_fs_ops *fs;
-		struct lb_fs_info info;
-		char *text = NULL;
-		uint64_t hit = 0;
-		for (size_t k = 0; k < b->ch.bad.n; k++) {
-			uint64_t s = b->ch.bad.v[k].off, e = s + b->ch.bad.v[k].len;
-			if (s < p->start + p->size && e > p->start)
-				hit += (e < p->start + p->size ? e : p->start + p->size) - (s > p->start ? s : p->start);
-		}
-		if (!hit)
-			continue;
-		fs = lb_fs_probe(src, p->start, p->size, &info);
-		if (fs && fs->damage && !strcmp(p->method, "used"))
-			fs->damage(src, p->start, p->size, &b->ch.bad, &text);
-		lb_text_add(&rep->damage, "partition %d (%s%s%s): %llu unreadable bytes%s", p->number,
-		            p->fs[0] ? p->fs : "unknown", p->label[0] ? ", " : "", p->label,
-		            (unsigned long long)hit, text ? ", which hit:" : "");
-		if (text) {
-			size_t n = strlen(text);
-			if (n && text[n - 1] == '\n')
-				text[n - 1] = 0;
-			lb_text_add(&rep->damage, "%s", text);
-			free(text);
-		}
-	}
-}
-
 static uint64_t auto_split(const char *image)
 {
 	struct statfs fs;
@@ -392,6 +373,13 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* A backup always reads everything again (its image is a new file): the mapfile records
+	 * this run, for ddrescue or a later clone; only clone resumes from one. */
+	if (o->mapfile) {
+		if ((rc = lb_map_init(&b->map, o->mapfile, src.size, NULL, NULL, err)))
+			goto out;
+		b->ch.map = &b->map;
+	}
 	if (!split && !o->no_split && strcmp(o->image, "-"))
 		split = auto_split(o->image);
 	if (split && split < (1u << 20) + LB_SEG_HDR_LEN) {
@@ -424,25 +412,25 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	wopen = 0;   /* complete under its final name: nothing to remove from here on */
 	rep->bytes_written = b->w.file_bytes;
 	rep->segments = (int)b->w.seg + 1;
-	if (b->ch.bad.n) {
-		rep->bad = malloc(b->ch.bad.n * sizeof *rep->bad);
-		for (size_t i = 0; rep->bad && i < b->ch.bad.n; i++) {
-			rep->bad[i][0] = b->ch.bad.v[i].off;
-			rep->bad[i][1] = b->ch.bad.v[i].len;
-		}
-		rep->nbad = rep->bad ? (int)b->ch.bad.n : 0;
-		rep->bad_bytes = lb_ext_total(&b->ch.bad);
-	}
 	if (b->ch.bad.n)
-		describe_damage(b, &src, rep);
-	if (o->mapfile && (rc = lb_write_mapfile(o->mapfile, src.size, &b->plan.ext, &b->ch.bad, err)))
-		goto out;
+		lb_rescue_report(&b->plan, &src, &b->ch.bad, rep);
+	if (b->ch.map) {
+		b->map.finished = 1;
+		if ((rc = lb_map_save(b->ch.map, 1, err)))
+			goto out;
+	}
 	snprintf(rep->image_path, sizeof rep->image_path, "%s", o->image);
 	lb_prog_phase(&b->prog, LB_PHASE_FINISH, b->plan.total);
 	lb_prog_update(&b->prog, b->done, 1);
 out:
 	if (rc && wopen)
 		lb_imgw_abort(&b->w);
+	if (b->ch.map) {
+		struct lb_err ignored;
+		if (rc)
+			lb_map_save(b->ch.map, 1, &ignored);   /* what this run got to, for ddrescue */
+		lb_map_free(b->ch.map);
+	}
 	lb_chunker_free(&b->ch);
 	lb_plan_free(&b->plan);
 	free(b->piece);

@@ -86,6 +86,61 @@ int lb_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Test hooks for sources (see blockdev.h): LIFEBOAT_FAULTS="off+len,...[,gone@X]",
+ * LIFEBOAT_FAULT_DELAY=ms, LIFEBOAT_READLOG=file. */
+static void faults_init(struct lb_dev *d)
+{
+	const char *p = getenv("LIFEBOAT_FAULTS"), *v;
+	unsigned long long o, l;
+	int n;
+	while (p && d->nfaults < 64) {
+		if (sscanf(p, "gone@%llu%n", &o, &n) == 1)
+			d->gone_at = o + 1;
+		else if (sscanf(p, "%llu+%llu%n", &o, &l, &n) == 2) {
+			d->faults[d->nfaults][0] = o;
+			d->faults[d->nfaults++][1] = l;
+		} else
+			break;
+		p += n;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if ((v = getenv("LIFEBOAT_FAULT_DELAY")))
+		d->fault_delay_ms = (unsigned)strtoul(v, NULL, 10);
+	if ((v = getenv("LIFEBOAT_READLOG")) && *v) {
+		int fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		d->readlog = fd >= 0 ? fd + 1 : 0;
+	}
+}
+
+/* The injected result of reading [off, off+len): 0 = read it for real. */
+static int injected_fault(struct lb_dev *d, size_t len, uint64_t off)
+{
+	int r = 0;
+	if (d->gone_at && off <= d->gone_at - 1 && off + len > d->gone_at - 1)
+		d->gone = 1;
+	if (d->gone)
+		return -ENODEV;
+	for (int i = 0; i < d->nfaults && !r; i++)
+		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
+			r = -EIO;
+	if (r && d->fault_delay_ms)
+		usleep(d->fault_delay_ms * 1000u);
+	return r;
+}
+
+static int logged(struct lb_dev *d, size_t len, uint64_t off, int r)
+{
+	if (d->readlog) {
+		char line[80];
+		int n = snprintf(line, sizeof line, "%llu %zu %d\n", (unsigned long long)off, len, r);
+		if (write(d->readlog - 1, line, (size_t)n) < 0)
+			d->readlog = 0;
+	}
+	return r;
+}
+
 int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err *err)
 {
 	struct stat st;
@@ -112,19 +167,8 @@ int lb_dev_open(struct lb_dev *d, const char *path, int writable, struct lb_err 
 		goto fail_errno;
 	d->writable = writable;
 	d->lsec = d->psec = 512;
-	if (!writable && getenv("LIFEBOAT_FAULTS")) {
-		const char *p = getenv("LIFEBOAT_FAULTS");
-		unsigned long long o, l;
-		int n;
-		while (d->nfaults < 64 && sscanf(p, "%llu+%llu%n", &o, &l, &n) == 2) {
-			d->faults[d->nfaults][0] = o;
-			d->faults[d->nfaults++][1] = l;
-			p += n;
-			if (*p != ',')
-				break;
-			p++;
-		}
-	}
+	if (!writable)
+		faults_init(d);
 	if (S_ISBLK(st.st_mode)) {
 		int s;
 		unsigned int ps;
@@ -161,16 +205,17 @@ void lb_dev_close(struct lb_dev *d)
 	if (d->direct_open)
 		close(d->direct_fd);
 	d->direct_open = 0;
+	if (d->readlog)
+		close(d->readlog - 1);
+	d->readlog = 0;
 	free(d->bounce);
 	d->bounce = NULL;
 }
 
 int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 {
-	for (int i = 0; i < d->nfaults; i++)
-		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
-			return -EIO;
-	return lb_pread_full(d->fd, buf, len, off);
+	int r = injected_fault(d, len, off);
+	return logged(d, len, off, r ? r : lb_pread_full(d->fd, buf, len, off));
 }
 
 #define BOUNCE (64u << 10)
@@ -180,9 +225,8 @@ int lb_dev_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 	int r;
 	if (!d->is_blk || off % d->lsec || len % d->lsec || len > BOUNCE)
 		return lb_dev_pread(d, buf, len, off);
-	for (int i = 0; i < d->nfaults; i++)
-		if (off < d->faults[i][0] + d->faults[i][1] && d->faults[i][0] < off + len)
-			return -EIO;
+	if ((r = injected_fault(d, len, off)))
+		return logged(d, len, off, r);
 	if (!d->direct_open) {
 		if (posix_memalign(&d->bounce, 4096, BOUNCE))
 			return lb_dev_pread(d, buf, len, off);
@@ -199,7 +243,7 @@ int lb_dev_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 		return lb_dev_pread(d, buf, len, off);
 	if (!r)
 		memcpy(buf, d->bounce, len);
-	return r;
+	return logged(d, len, off, r);
 }
 
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err)

@@ -16,9 +16,16 @@ struct lb_dev {
 	dev_t st_dev;           /* files: the filesystem holding them, and the inode */
 	ino_t ino;
 	/* Test hook: byte ranges that read as I/O errors (LIFEBOAT_FAULTS="off+len,..."), so
-	 * rescue reading is tested on the same code path a failing disk takes. Sources only. */
+	 * rescue reading is tested on the same code path a failing disk takes. Sources only.
+	 * Also "gone@X" in the list (below), LIFEBOAT_FAULT_DELAY=ms (a failing read takes that
+	 * long, like a disk retrying) and LIFEBOAT_READLOG=file (tests count reads). */
 	int nfaults;
 	uint64_t faults[64][2];
+	uint64_t gone_at;       /* "gone@X" + 1: from the first read covering byte X on, every read
+	                         * fails with ENODEV, as from an unplugged disk (0 = never) */
+	int gone;
+	unsigned fault_delay_ms; /* LIFEBOAT_FAULT_DELAY: a failing read takes this long */
+	int readlog;            /* LIFEBOAT_READLOG: fd + 1 of a file logging every read */
 	/* rescue reads bypass the page cache (O_DIRECT), or a bad sector costs its whole page */
 	int direct_fd;          /* valid when direct_open */
 	int direct_open;

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "le.h"
 #include "ptable.h"
+#include "rescue.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -50,86 +51,6 @@ static uint64_t next_bound(const struct lb_chunker *c, uint64_t off)
 	return UINT64_MAX;
 }
 
-int lb_chunker_start_rescue(struct lb_chunker *c, int retries)
-{
-	c->rescue = 1;
-	c->retries = retries;
-	c->pend_i = 0;
-	c->pend_pos = 0;
-	return c->pending.n > 0;
-}
-
-/* Appends [off, off+len) just read into s; merges with the previous extent when adjacent. */
-static void slot_append(struct lb_slot *s, uint64_t off, uint32_t len)
-{
-	if (s->next && s->ext[s->next - 1].off + s->ext[s->next - 1].len == off)
-		s->ext[s->next - 1].len += len;
-	else {
-		s->ext[s->next].off = off;
-		s->ext[s->next].len = len;
-		s->next++;
-	}
-	s->len += len;
-}
-
-/* Rescue passes: fill a patch chunk with what can now be read of the pending pieces, in
- * blocks, then sector by sector where a block fails. What still fails goes to c->bad; further
- * passes (retries) go over c->bad sector by sector. */
-static int produce_rescue(struct lb_chunker *c, struct lb_slot *s, struct lb_err *err)
-{
-	unsigned sec = c->src->lsec ? c->src->lsec : 512;
-	for (;;) {
-		while (c->pend_i < c->pending.n) {
-			struct lb_extent *e = &c->pending.v[c->pend_i];
-			uint64_t off = e->off + c->pend_pos, left = e->len - c->pend_pos;
-			uint32_t blk = 65536, n;
-			if (!left) {
-				c->pend_i++;
-				c->pend_pos = 0;
-				continue;
-			}
-			if (s->len + blk > LB_CHUNK_SIZE || s->next + 2 >= LB_SLOT_MAX_EXTENTS) {
-				if (s->len)
-					goto full;
-				return lb_fail(err, LB_EIO, "internal: rescue chunk too small");
-			}
-			/* a block first (fast where only a few sectors are bad), then its sectors */
-			n = left < blk ? (uint32_t)left : blk;
-			if (lb_dev_pread_direct(c->src, s->in + s->len, n, off) == 0) {
-				slot_append(s, off, n);
-				c->bad_bytes -= n;
-			} else {
-				for (uint32_t k = 0; k < n; k += sec) {
-					uint32_t m = n - k < sec ? n - k : sec;
-					if (lb_dev_pread_direct(c->src, s->in + s->len, m, off + k) == 0) {
-						slot_append(s, off + k, m);
-						c->bad_bytes -= m;
-					} else if (lb_ext_add(&c->bad, off + k, m) < 0) {
-						return lb_fail(err, LB_ENOMEM, "out of memory");
-					}
-				}
-			}
-			c->pend_pos += n;
-		}
-		if (s->len)
-			goto full;
-		if (!c->retries || !c->bad.n)
-			return 1;
-		/* another pass over what is still bad: those become the pending pieces */
-		c->retries--;
-		lb_ext_free(&c->pending);
-		c->pending = c->bad;
-		memset(&c->bad, 0, sizeof c->bad);
-		c->pend_i = 0;
-		c->pend_pos = 0;
-	}
-full:
-	s->offset = s->ext[0].off;
-	s->in_len = s->len;
-	s->flags |= LB_CHUNK_PATCH;
-	return 0;
-}
-
 /* Shorter holes are read like data (the kernel makes that cheap), so images of small disks
  * keep their 1 MiB chunks and `restore --resume` rewrites no more than it did. */
 #define HOLE_MIN (32u << 20)
@@ -170,8 +91,9 @@ static uint64_t hole_at(struct lb_chunker *c, uint64_t off, uint64_t max)
 int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 {
 	struct lb_chunker *c = ctx;
+	int rc;
 	if (c->rescue)
-		return produce_rescue(c, s, err);
+		return lb_rescue_produce(c, s, err);
 	const struct lb_extents *x = &c->plan->ext;
 	uint64_t limit = 0;
 	uint32_t room = LB_CHUNK_SIZE;
@@ -213,15 +135,11 @@ int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 		take = left < room ? (uint32_t)left : room;
 		if (off > c->src->size || take > c->src->size - off)
 			return lb_fail(err, LB_EIO, "the plan reads past the end of %s", c->src->path);
-		if (lb_dev_pread(c->src, s->in + s->len, take, off)) {
-			/* Skip ahead: the good data first, while the disk still works; this piece is
-			 * read finely in the rescue passes and patched in after the ordinary chunks. */
-			memset(s->in + s->len, 0, take);
-			if (lb_ext_push(&c->pending, off, take) < 0)
-				return lb_fail(err, LB_ENOMEM, "out of memory");
-			c->bad_bytes += take;
+		/* a piece that fails is zero-filled and read finely in the rescue passes */
+		if ((rc = lb_rescue_pass1(c, s->in + s->len, take, off, err)) < 0)
+			return -rc;
+		if (rc)
 			s->flags |= LB_CHUNK_BAD;
-		}
 		if (s->next && s->ext[s->next - 1].off + s->ext[s->next - 1].len == off)
 			s->ext[s->next - 1].len += take;
 		else {

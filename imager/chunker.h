@@ -2,9 +2,12 @@
  * and the worker that tests for zeros, checksums and compresses. */
 #ifndef LB_CHUNKER_H
 #define LB_CHUNKER_H
+#include <stdatomic.h>
 #include "blockdev.h"
 #include "pipeline.h"
 #include "plan.h"
+
+struct lb_map;
 
 struct lb_chunker {
 	struct lb_dev *src;
@@ -14,18 +17,23 @@ struct lb_chunker {
 	uint64_t *bounds;            /* partition starts and ends, sorted: chunks never cross one */
 	size_t nbounds;
 	int level;                   /* < 0: no compression (clone) */
-	/* failing disks: pass 1 skips a piece that fails and notes it in pending; rescue passes
-	 * then read pending pieces block by block and sector by sector (patch chunks) */
+	/* failing disks (rescue.c): pass 1 zero-fills a piece that fails, skips ahead, and notes
+	 * both in pending; rescue passes then read pending pieces block by block and sector by
+	 * sector (patch chunks) */
 	struct lb_extents pending;   /* not yet read finely */
 	struct lb_extents bad;       /* still unreadable after the last pass */
 	size_t pend_i;
 	uint64_t pend_pos;
 	int rescue;                  /* producing patch chunks from pending */
 	int retries;                 /* further sector-by-sector passes over bad */
+	int sector_only;             /* a retry pass: bad sectors are read one by one, once */
+	uint64_t skip, skip_until;   /* pass 1 inside a bad zone: distance skipped, and to where */
 	_Atomic uint64_t bad_bytes;  /* for progress: unreadable so far (pass 1 counts pending) */
 	/* disk-image files: holes become zero chunks without being read */
 	uint64_t data_until;         /* [.., data_until) is known to be data (SEEK_HOLE) */
 	int no_holes;                /* block device, or the filesystem cannot say */
+	atomic_int cancel;           /* set by the front end's tick: the producer stops between reads */
+	struct lb_map *map;          /* NULL, or the mapfile kept as the run goes */
 };
 
 #define LB_SLOT_HOLE 0x400u          /* slot flag: a hole of the source file, not read: zeros */
@@ -35,7 +43,8 @@ int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_pl
 void lb_chunker_free(struct lb_chunker *c);
 /* pipeline callbacks; ctx is the struct lb_chunker */
 int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err);
-/* Switches the chunker to its rescue passes; returns 0 when there is nothing to rescue. */
+/* Switches the chunker to its rescue passes (rescue.c); returns 0 when there is nothing to
+ * rescue. */
 int lb_chunker_start_rescue(struct lb_chunker *c, int retries);
 void *lb_chunker_worker_init(void *ctx);
 void lb_chunker_worker_fini(void *wctx);

@@ -4,8 +4,10 @@
 #include <string.h>
 #include "chunker.h"
 #include "err.h"
+#include "mapfile.h"
 #include "plan.h"
 #include "progress.h"
+#include "rescue.h"
 #include "safety.h"
 #include "twrite.h"
 
@@ -15,6 +17,7 @@ struct cctx {
 	struct lb_plan plan;
 	struct lb_prog prog;
 	uint64_t done;
+	struct lb_map map;           /* with --mapfile */
 };
 
 /* A partition table counts sectors, so a disk with one is cloned only onto a disk of the same
@@ -115,15 +118,59 @@ int lb_clone_prepare(const struct lb_clone_opts *o, struct lb_target_plan *p, st
 static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 {
 	struct cctx *c = ctx;
-	c->done += s->len;
+	int rc = lb_tw_write(&c->tw, s, err);
+	if (rc)
+		return rc;
+	/* the mapfile says copied only once it is on the target: a resumed run trusts it */
+	if (c->ch.map)
+		for (uint32_t i = 0; i < s->next; i++)
+			lb_map_mark(c->ch.map, s->flags & LB_CHUNK_PATCH ? LB_MAP_PATCHED : LB_MAP_WRITTEN,
+			            s->ext[i].off, s->ext[i].len);
+	if (!(s->flags & LB_CHUNK_PATCH))
+		c->done += s->len;   /* patches were counted (as zeros) in the first pass */
 	c->prog.p.out_bytes = c->tw.written;
-	return lb_tw_write(&c->tw, s, err);
+	c->prog.p.bad_bytes = c->ch.bad_bytes;
+	return 0;
 }
 
 static int tick(void *ctx)
 {
 	struct cctx *c = ctx;
-	return lb_prog_update(&c->prog, c->done, 0);
+	struct lb_err ignored;
+	if (c->ch.map)
+		lb_map_save(c->ch.map, 0, &ignored);   /* a failure here is reported by the last save */
+	if (lb_prog_update(&c->prog, c->done, 0)) {
+		atomic_store(&c->ch.cancel, 1);   /* the producer may be deep in a rescue pass */
+		return 1;
+	}
+	return 0;
+}
+
+/* --mapfile naming an existing file: an earlier run was interrupted. What it copied is on the
+ * target already, what it found unreadable is zeros there: this run reads neither again
+ * (the unreadable ranges only with retries). */
+static int resume(struct cctx *c, const struct lb_clone_opts *o, struct lb_dev *src,
+                  struct lb_report *rep, struct lb_err *err)
+{
+	struct lb_extents done, bad;
+	int rc = lb_map_load(o->mapfile, src->size, &done, &bad, err);
+	if (rc == 1)
+		return lb_map_init(&c->map, o->mapfile, src->size, NULL, NULL, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < done.n && !rc; i++)
+		rc = lb_ext_subtract(&c->plan.ext, done.v[i].off, done.v[i].len);
+	for (size_t i = 0; i < bad.n && !rc; i++)
+		rc = lb_ext_subtract(&c->plan.ext, bad.v[i].off, bad.v[i].len);
+	if (rc || lb_rescue_known_bad(&c->ch, &bad))
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+	rep->bytes_same = lb_ext_total(&done);
+	c->plan.total = lb_ext_total(&c->plan.ext);
+	if (!rc)
+		rc = lb_map_init(&c->map, o->mapfile, src->size, &done, &bad, err);
+	lb_ext_free(&done);
+	lb_ext_free(&bad);
+	return rc;
 }
 
 int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err *err)
@@ -146,12 +193,25 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o->mapfile) {
+		if ((rc = resume(c, o, &src, rep, err)))
+			goto out;
+		c->ch.map = &c->map;
+	}
 	if ((rc = lb_tw_open(&c->tw, o->target, err)))
 		goto out;
 	tw_open = 1;
 	c->tw.readback = o->verify;
 	c->tw.lo = 0;
 	c->tw.hi = src.size < c->tw.dev.size ? src.size : c->tw.dev.size;
+	/* resuming: ranges an earlier run found unreadable must be zeros on the target, even if
+	 * the mapfile came from elsewhere (ddrescue, a backup) */
+	for (size_t i = 0; i < c->ch.bad.n; i++) {
+		uint64_t off = c->ch.bad.v[i].off, len = c->ch.bad.v[i].len;
+		if (off < c->tw.hi && (rc = lb_dev_zero(&c->tw.dev, off, len < c->tw.hi - off ? len :
+		                                        c->tw.hi - off, err)))
+			goto out;
+	}
 	lb_prog_phase(&c->prog, LB_PHASE_COPY, c->plan.total);
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = c;
@@ -160,14 +220,37 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 	ops.tick = tick;
 	if ((rc = lb_pipeline_run(&ops, o->threads, err)))
 		goto out;
+	/* failing disk: come back to the pieces that failed, now that the good data is copied,
+	 * exactly as a backup does */
+	if (lb_chunker_start_rescue(&c->ch, o->retries > 0 ? o->retries : 0) &&
+	    (rc = lb_pipeline_run(&ops, o->threads, err)))
+		goto out;
+	lb_ext_normalize(&c->ch.bad);
 	rep->bytes_read = c->done;
 	rep->bytes_written = c->tw.written;
+	lb_rescue_report(&c->plan, &src, &c->ch.bad, rep);
+	for (size_t i = 0; i < c->ch.bad.n; i++)
+		if (lb_ext_push(&c->tw.bad, c->ch.bad.v[i].off, c->ch.bad.v[i].len) < 0) {
+			rc = lb_fail(err, LB_ENOMEM, "out of memory");
+			goto out;
+		}
 	if ((rc = lb_tw_finish(&c->tw, o->verify, !strcmp(c->plan.table.type, "gpt") ? src.size : 0, 1,
 	                       &c->prog, rep, err)))
 		goto out;
+	if (c->ch.map) {
+		c->map.finished = 1;
+		if ((rc = lb_map_save(c->ch.map, 1, err)))
+			goto out;
+	}
 	lb_prog_phase(&c->prog, LB_PHASE_FINISH, c->done);
 	lb_prog_update(&c->prog, c->done, 1);
 out:
+	if (c->ch.map) {
+		struct lb_err ignored;
+		if (rc)
+			lb_map_save(c->ch.map, 1, &ignored);   /* what is on the target, to resume from */
+		lb_map_free(c->ch.map);
+	}
 	if (tw_open)
 		lb_tw_close(&c->tw);
 	lb_chunker_free(&c->ch);

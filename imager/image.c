@@ -36,6 +36,16 @@ static int read_header(struct lb_image *img, struct lb_rec *rec, uint64_t pos, i
 	return 0;
 }
 
+/* Remembers one unreadable range; past LB_KEEP_BAD (or out of memory) the list is marked
+ * partial and its users check less, saying so. */
+static void keep_bad(struct lb_image *img, uint64_t off, uint64_t len)
+{
+	if (img->bad_partial || !len)
+		return;
+	if (img->bad.n >= LB_KEEP_BAD || lb_ext_push(&img->bad, off, len) < 0)
+		img->bad_partial = 1;
+}
+
 static int read_trailer_body(struct lb_image *img, const struct lb_rec *rec, uint64_t pos,
                              const uint8_t *body)
 {
@@ -59,8 +69,13 @@ static int read_trailer_body(struct lb_image *img, const struct lb_rec *rec, uin
 	if (!img->index)
 		return -2;
 	memcpy(img->index, body + LB_TRAILER_FIXED, n * LB_INDEX_ENTRY);
-	for (uint64_t i = 0; i < nbad; i++)
-		img->bad_bytes += le64(body + LB_TRAILER_FIXED + n * LB_INDEX_ENTRY + i * 16 + 8);
+	img->bad.n = 0;
+	img->bad_partial = 0;
+	for (uint64_t i = 0; i < nbad; i++) {
+		const uint8_t *b = body + LB_TRAILER_FIXED + n * LB_INDEX_ENTRY + i * 16;
+		img->bad_bytes += le64(b + 8);
+		keep_bad(img, le64(b), le64(b + 8));
+	}
 	return 0;
 }
 
@@ -136,6 +151,8 @@ static int read_trailer11(struct lb_image *img, const struct lb_rec *tr, uint64_
 		off += k;
 		left -= k;
 	}
+	img->bad.n = 0;
+	img->bad_partial = 0;
 	for (left = nbad * 16; left; ) {
 		size_t k = left < STREAM_BUF ? (size_t)left : STREAM_BUF;
 		if ((rc = rd(img, seq, buf, k, off, err)))
@@ -143,6 +160,7 @@ static int read_trailer11(struct lb_image *img, const struct lb_rec *tr, uint64_
 		crc = lb_crc32(crc, buf, k);
 		for (size_t i = 0; i < k; i += 16) {
 			uint64_t bo = le64(buf + i), bl = le64(buf + i + 8);
+			keep_bad(img, bo, bl);
 			if (!bl || bo + bl < bo)
 				badsum = UINT64_MAX;   /* impossible range: fails the total below */
 			else if (badsum != UINT64_MAX)
@@ -374,6 +392,7 @@ void lb_image_close(struct lb_image *img)
 	free(img->piece);
 	free(img->win);
 	free(img->ibuf);
+	lb_ext_free(&img->bad);
 	img->index = img->pieces = img->piece = img->win = img->ibuf = NULL;
 }
 

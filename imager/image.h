@@ -2,10 +2,13 @@
  * and the trailer and end marker, cross-checking sequence numbers, order, index and totals. */
 #ifndef LB_IMAGE_H
 #define LB_IMAGE_H
+#include "extents.h"
 #include "format.h"
 #include "lifeboat.h"
 #include "pipeline.h"
 #include "segio.h"
+
+#define LB_KEEP_BAD (1u << 22)       /* ranges kept in memory: 64 MiB */
 
 struct lb_image {
 	struct lb_imgr r;
@@ -13,6 +16,10 @@ struct lb_image {
 	/* from the trailer (files: read at open; pipes: at the end) */
 	int have_trailer;
 	uint64_t nchunks, data_bytes, stored_bytes, nbad, bad_bytes;
+	/* the unreadable ranges, for read-back and verify --against (the bytes a chunk with bad
+	 * sectors holds as zeros); all of them unless more than LB_KEEP_BAD (bad_partial) */
+	struct lb_extents bad;
+	int bad_partial;
 	uint8_t *index;              /* 1.0: the whole index, nchunks * LB_INDEX_ENTRY bytes */
 	/* 1.1: the index comes in INDEX records of `every` chunks; memory stays O(every) */
 	int v11;

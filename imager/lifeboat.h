@@ -122,15 +122,16 @@ struct lb_report {
 	uint64_t zero_bytes;    /* planned bytes that were all zeros */
 	double seconds;
 	int verified;           /* read-back / check pass ran and matched */
-	uint64_t bad_bytes;     /* backup: unreadable; restore: missing from the image (zeros) */
+	uint64_t bad_bytes;     /* backup, clone: unreadable; restore: missing from the image (zeros) */
 	int nbad;
-	uint64_t (*bad)[2];     /* backup: the unreadable ranges (offset, length) */
+	uint64_t (*bad)[2];     /* backup, clone: the unreadable ranges (offset, length) */
 	char image_path[512];   /* final name of the (first segment of the) image */
 	int segments;
 	int gpt_relocated;      /* restore moved the backup GPT to the target's end */
 	int stale_wiped;        /* restore/clone: old GPT headers, RAID superblocks erased */
-	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written */
-	char *damage;           /* backup with unreadable ranges: what they hit, one line each
+	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written;
+	                         * clone --mapfile resuming: bytes an earlier run copied */
+	char *damage;           /* backup, clone with unreadable ranges: what they hit, one line each
 	                         * ("partition 3 (ext4):", "  file: /etc/passwd", ...) */
 };
 void lb_report_free(struct lb_report *r);
@@ -228,6 +229,10 @@ struct lb_clone_opts {
 	int threads;
 	lb_progress_fn progress;
 	void *progress_ctx;
+	int retries;            /* extra sector-by-sector passes over unreadable sectors */
+	const char *mapfile;    /* GNU ddrescue mapfile kept as the clone goes; when it exists, the
+	                         * clone resumes: what it marks copied ('+') or unreadable ('-') is
+	                         * not read again (unreadable ranges only with retries) */
 };
 int lb_clone_prepare(const struct lb_clone_opts *o, struct lb_target_plan *p, struct lb_err *err);
 int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err *err);

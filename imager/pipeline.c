@@ -1,9 +1,11 @@
 /* The bounded, ordered, multi-threaded pipeline behind backup, restore, verify and clone. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "err.h"
 #include "pipeline.h"
@@ -149,9 +151,31 @@ int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *e
 	for (uint64_t next = 0;; next++) {
 		int i = (int)(next % (uint64_t)r.nslots);
 		struct lb_slot *s = &r.slots[i];
+		int stop = 0;
 		pthread_mutex_lock(&r.mu);
-		while (r.state[i] != DONE && !(r.producer_done && next >= r.end_seq))
-			pthread_cond_wait(&r.cv, &r.mu);
+		while (r.state[i] != DONE && !(r.producer_done && next >= r.end_seq)) {
+			/* a producer in slow reads (a failing disk) may keep us waiting: tick meanwhile,
+			 * so a cancel is seen within a fraction of a second */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&r.cv, &r.mu, &ts) == ETIMEDOUT && ops->tick) {
+				pthread_mutex_unlock(&r.mu);
+				stop = ops->tick(ops->ctx);
+				pthread_mutex_lock(&r.mu);
+				if (stop)
+					break;
+			}
+		}
+		if (stop) {
+			pthread_mutex_unlock(&r.mu);
+			rc = lb_fail(err, LB_ECANCELLED, "cancelled");
+			break;
+		}
 		if (r.state[i] != DONE) {
 			/* the producer ended here: cleanly or with an error */
 			pthread_mutex_unlock(&r.mu);

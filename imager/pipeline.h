@@ -45,7 +45,8 @@ struct lb_pipe_ops {
 	void (*work)(void *ctx, void *wctx, struct lb_slot *s);
 	/* Caller's thread, in seq order; return 0 or an lb_code with err filled. */
 	int (*consume)(void *ctx, struct lb_slot *s, struct lb_err *err);
-	/* Caller's thread, after each consume: return non-zero to stop (cancel). */
+	/* Caller's thread, after each consume and every 0.2 s while waiting for the next slot (a
+	 * producer in slow reads): return non-zero to stop (cancel). */
 	int (*tick)(void *ctx);
 };
 

@@ -300,6 +300,14 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	rep->bytes_written = r->tw.written;
 	rep->nbad = r->img.info.nbad;
 	rep->bad_bytes = r->img.info.bad_bytes;
+	/* read-back checks chunks with unreadable sectors too, and that those sectors are zeros */
+	for (size_t i = 0; i < r->img.bad.n; i++)
+		if (lb_ext_push(&r->tw.bad, r->img.bad.v[i].off, r->img.bad.v[i].len) < 0) {
+			rc = lb_fail(err, LB_ENOMEM, "out of memory");
+			goto out;
+		}
+	r->tw.mask_unknown = r->img.bad_partial;
+	lb_ext_normalize(&r->tw.bad);
 	if ((rc = lb_tw_finish(&r->tw, o->verify, !o->partition && !strcmp(r->img.info.table, "gpt") ?
 	                       r->img.info.src_size : 0, !o->partition, &r->prog, rep, err)))
 		goto out;

@@ -19,6 +19,8 @@ void lb_tw_close(struct lb_twriter *t)
 {
 	lb_dev_close(&t->dev);
 	lb_ext_free(&t->ext);
+	lb_ext_free(&t->patched);
+	lb_ext_free(&t->bad);
 	free(t->v);
 	t->v = NULL;
 }
@@ -57,10 +59,14 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 	return crc == s->crc;
 }
 
+static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *verified,
+                    struct lb_err *err);
+
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err)
 {
-	/* a chunk with unreadable sectors is superseded in part by patch chunks: not checkable */
-	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO,
+	/* a chunk with unreadable sectors is superseded in part by patch chunks: checked with a
+	 * mask (see twrite.h) */
+	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO, 0,
 	                      (s->flags & LB_CHUNK_BAD) != 0 };
 	const uint8_t *p = s->data;
 	int rc;
@@ -83,7 +89,9 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 			t->written += len - skip;
 		}
 		/* remember the extent as the image has it, for the checksum */
-		if (lb_ext_push(&t->ext, s->ext[i].off, s->ext[i].len) < 0)
+		if (lb_ext_push(&t->ext, s->ext[i].off, s->ext[i].len) < 0 ||
+		    ((s->flags & LB_CHUNK_PATCH) &&
+		     lb_ext_push(&t->patched, s->ext[i].off, s->ext[i].len) < 0))
 			return lb_fail(err, LB_ENOMEM, "out of memory");
 		if (p)
 			p += s->ext[i].len;
@@ -98,28 +106,126 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 		t->capv = cap;
 	}
 	t->v[t->nv++] = vr;
-	if (t->readback && t->nv >= LB_TW_WINDOW) {
+	if (t->readback && t->nv >= t->flush_at + LB_TW_WINDOW) {
 		/* the read-back of this window now; the progress shown stays the copy's */
 		struct lb_prog quiet;
 		int ok;
 		lb_prog_init(&quiet, NULL, NULL);
-		if ((rc = lb_tw_verify(t, &quiet, &ok, err)))
+		if ((rc = readback(t, &quiet, 0, &ok, err)))
 			return rc;
-		t->nv = 0;
-		t->ext.n = 0;
+		t->flush_at = t->nv;   /* records with bad sectors stay for the final pass */
 	}
 	return 0;
 }
 
-int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err)
+int lb_ext_union(const struct lb_extents *a, const struct lb_extents *b, struct lb_extents *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < a->n; i++)
+		if (lb_ext_push(out, a->v[i].off, a->v[i].len) < 0)
+			return -1;
+	for (size_t i = 0; i < b->n; i++)
+		if (lb_ext_push(out, b->v[i].off, b->v[i].len) < 0)
+			return -1;
+	lb_ext_normalize(out);
+	return 0;
+}
+
+/* The first range of mask ending after pos. */
+static size_t mask_at(const struct lb_extents *mask, uint64_t pos)
+{
+	size_t lo = 0, hi = mask->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mask->v[mid].off + mask->v[mid].len <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Reads image range [off, off+len) from d at dev_off, the bytes inside mask as zeros. */
+static int read_masked(struct lb_dev *d, uint8_t *buf, size_t len, uint64_t off, uint64_t dev_off,
+                       const struct lb_extents *mask, struct lb_err *err)
+{
+	uint64_t pos = off, end = off + len;
+	size_t j = mask ? mask_at(mask, off) : 0, n = mask ? mask->n : 0;
+	int rc;
+	while (pos < end) {
+		uint64_t e;
+		if (j < n && mask->v[j].off <= pos) {
+			e = mask->v[j].off + mask->v[j].len < end ? mask->v[j].off + mask->v[j].len : end;
+			memset(buf + (pos - off), 0, (size_t)(e - pos));
+			j++;
+		} else {
+			e = j < n && mask->v[j].off < end ? mask->v[j].off : end;
+			if ((rc = lb_dev_read(d, buf + (pos - off), (size_t)(e - pos),
+			                      dev_off + (pos - off), err)))
+				return rc;
+		}
+		pos = e;
+	}
+	return 0;
+}
+
+int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, uint32_t crc,
+                    int zero, uint64_t lo, uint64_t dest, const struct lb_extents *mask,
+                    uint8_t *buf, size_t cap, int *same, struct lb_err *err)
+{
+	uint8_t tab[16];
+	uint32_t got = 0;
+	int zero_ok = 1, rc;
+	*same = 0;
+	if (next > 1)
+		for (uint32_t k = 0; k < next; k++) {
+			put64(tab, ext[k].off);
+			put64(tab + 8, ext[k].len);
+			got = lb_crc32(got, tab, 16);
+		}
+	for (uint32_t k = 0; k < next; k++) {
+		uint64_t off = ext[k].off, len = ext[k].len, at;
+		if (zero && !mask) {   /* up to 1 GiB: holes of a target file are skipped, not read */
+			int z = lb_dev_check_zero(d, off - lo + dest, len, buf, cap, &at, err);
+			if (z > 0)
+				return z;
+			zero_ok &= z == 0;
+			continue;
+		}
+		while (len) {
+			size_t n = len < cap ? (size_t)len : cap;
+			if ((rc = read_masked(d, buf, n, off, off - lo + dest, mask, err)))
+				return rc;
+			if (zero)
+				zero_ok &= lb_is_zero(buf, n);
+			else
+				got = lb_crc32(got, buf, n);
+			off += n;
+			len -= n;
+		}
+	}
+	*same = zero ? zero_ok : got == crc;
+	return 0;
+}
+
+/* Reads back and checks the remembered records. A window (final = 0) checks the records it
+ * can check now and keeps those holding unreadable sectors: their mask (patch chunks, ranges
+ * still bad) is known only at the end. The final pass checks everything left, and that the
+ * ranges still unreadable read as zeros. */
+static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *verified,
+                    struct lb_err *err)
 {
 	enum { BUF = 1 << 20 };
-	uint8_t *buf = malloc(BUF), tab[16];
+	uint8_t *buf = malloc(BUF);
 	uint64_t done = 0, total = 0;
-	int rc = 0;
+	struct lb_extents mask = { 0 };
+	size_t keep_v = 0, keep_e = 0;
+	int rc = 0, same, unchecked = 0;
 	*verified = 0;
-	if (!buf)
-		return lb_fail(err, LB_ENOMEM, "out of memory");
+	if (!buf || (final && lb_ext_union(&t->patched, &t->bad, &mask))) {
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = lb_dev_sync(&t->dev, err)))
 		goto out;
 	lb_dev_drop_cache(&t->dev);
@@ -128,57 +234,73 @@ int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, stru
 			total += t->ext.v[t->v[i].first + k].len;
 	lb_prog_phase(prog, LB_PHASE_VERIFY, total);
 	for (size_t i = 0; i < t->nv && !rc; i++) {
-		const struct lb_vrec *vr = &t->v[i];
-		uint32_t crc = 0;
-		int zero_ok = 1;
-		if (vr->partial)
+		struct lb_vrec vr = t->v[i];
+		const struct lb_extent *e = &t->ext.v[vr.first];
+		if (vr.partial)
 			continue;
-		if (vr->next > 1)
-			for (uint32_t k = 0; k < vr->next; k++) {
-				put64(tab, t->ext.v[vr->first + k].off);
-				put64(tab + 8, t->ext.v[vr->first + k].len);
-				crc = lb_crc32(crc, tab, 16);
-			}
-		for (uint32_t k = 0; k < vr->next && !rc; k++) {
-			uint64_t off = t->ext.v[vr->first + k].off, len = t->ext.v[vr->first + k].len, at;
-			if (vr->zero) {   /* up to 1 GiB: holes of a target file are skipped, not read */
-				int z = lb_dev_check_zero(&t->dev, off - t->lo + t->dest, len, buf, BUF, &at, err);
-				if (z > 0)
-					rc = z;
-				zero_ok &= z == 0;
-				done += len;
-				continue;
-			}
-			while (len) {
-				size_t n = len < BUF ? (size_t)len : BUF;
-				if ((rc = lb_dev_read(&t->dev, buf, n, off - t->lo + t->dest, err)))
-					break;
-				if (vr->zero)
-					zero_ok &= lb_is_zero(buf, n);
-				else
-					crc = lb_crc32(crc, buf, n);
-				off += n;
-				len -= n;
-				done += n;
-			}
+		if (vr.masked && final && t->mask_unknown) {
+			unchecked = 1;
+			continue;
 		}
-		if (rc)
+		if (vr.masked && !final) {
+			/* compact it to the front: kept for the final pass */
+			memmove(&t->ext.v[keep_e], e, vr.next * sizeof *e);
+			vr.first = keep_e;
+			keep_e += vr.next;
+			t->v[keep_v++] = vr;
+			continue;
+		}
+		if ((rc = lb_tw_check_rec(&t->dev, e, vr.next, vr.crc, vr.zero, t->lo, t->dest,
+		                          vr.masked ? &mask : NULL, buf, BUF, &same, err)))
 			break;
-		if (vr->zero ? !zero_ok : crc != vr->crc) {
+		for (uint32_t k = 0; k < vr.next; k++)
+			done += e[k].len;
+		if (!same) {
 			rc = lb_fail(err, LB_EIO, "verification failed: what was read back from %s at "
 			             "offset %llu differs from what was written (a failing disk or "
 			             "connection?)", t->dev.path,
-			             (unsigned long long)(t->ext.v[vr->first].off - t->lo + t->dest));
+			             (unsigned long long)(e[0].off - t->lo + t->dest));
 			break;
 		}
 		if (lb_prog_update(prog, done, 0))
 			rc = lb_fail(err, LB_ECANCELLED, "cancelled during verification");
 	}
+	if (!final) {
+		t->nv = keep_v;
+		t->ext.n = keep_e;
+		goto out;
+	}
+	/* what could not be read from the source must be zeros on the target, not old data */
+	for (size_t i = 0; i < t->bad.n && !rc; i++) {
+		uint64_t s = t->bad.v[i].off, e = s + t->bad.v[i].len;
+		struct lb_extent x;
+		if (s < t->lo)
+			s = t->lo;
+		if (e > t->hi)
+			e = t->hi;
+		if (s >= e)
+			continue;
+		x.off = s;
+		x.len = e - s;
+		if ((rc = lb_tw_check_rec(&t->dev, &x, 1, 0, 1, t->lo, t->dest, NULL, buf, BUF, &same,
+		                          err)))
+			break;
+		if (!same)
+			rc = lb_fail(err, LB_EIO, "verification failed: %s at offset %llu should read as "
+			             "zeros (a range unreadable on the source) but does not", t->dev.path,
+			             (unsigned long long)(s - t->lo + t->dest));
+	}
 	if (!rc)
-		*verified = 1;
+		*verified = !unchecked;
 out:
+	lb_ext_free(&mask);
 	free(buf);
 	return rc;
+}
+
+int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err)
+{
+	return readback(t, prog, 1, verified, err);
 }
 
 int lb_tw_finish(struct lb_twriter *t, int verify, uint64_t gpt_src_size, int whole_disk,

@@ -11,6 +11,7 @@ struct lb_vrec {
 	uint64_t first;              /* index into ext */
 	uint32_t next, crc;
 	uint8_t zero, partial;       /* partial: clipped, cannot be checked by checksum */
+	uint8_t masked;              /* holds unreadable sectors: checked with lb_tw_check_rec's mask */
 };
 
 struct lb_twriter {
@@ -24,9 +25,21 @@ struct lb_twriter {
 	/* set when the caller will read back (verify): then every LB_TW_WINDOW chunks what was
 	 * written is synced, read back and forgotten, so memory does not grow with the disk */
 	int readback;
+	size_t flush_at;             /* records kept (bad sectors) after the last window */
+	/* Failing sources. A chunk flagged BAD was checksummed with zeros where pass 1 could not
+	 * read; those bytes are exactly the patch chunks' ranges plus the ranges still unreadable
+	 * at the end. So read-back recomputes a BAD chunk's checksum with those bytes taken as
+	 * zeros (every other byte of it is checked), patch chunks are checked by their own
+	 * checksums, and the unreadable ranges must read back as zeros: every byte is checked. */
+	struct lb_extents patched;   /* image offsets of patch chunks written */
+	struct lb_extents bad;       /* image offsets still unreadable (set before lb_tw_finish) */
+	int mask_unknown;            /* bad is incomplete (too many ranges): chunks with bad
+	                              * sectors are not checked, and the copy is not called verified */
 };
 
+#ifndef LB_TW_WINDOW                 /* -DLB_TW_WINDOW=3 exercises the windows in tests */
 #define LB_TW_WINDOW 65536u          /* chunks (~64 GiB) remembered for a read-back at most */
+#endif
 
 #define LB_SLOT_SAME 0x200u          /* slot flag: the target already holds this chunk */
 
@@ -37,6 +50,14 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 /* Worker side, for --resume: does the target already hold chunk s (by CRC)? Uses s->out as
  * scratch. Safe to call from several threads. */
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
+/* Checks one chunk against d: its extents (image offsets) are at d offset off - lo + dest; the
+ * bytes inside mask (image offsets, sorted and merged; NULL = none) are not read and count as
+ * zeros. *same = 1 when the data matches crc (or is all zeros for a zero chunk). */
+int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, uint32_t crc,
+                    int zero, uint64_t lo, uint64_t dest, const struct lb_extents *mask,
+                    uint8_t *buf, size_t cap, int *same, struct lb_err *err);
+/* The mask for BAD chunks: a's and b's ranges, sorted and merged, into out. */
+int lb_ext_union(const struct lb_extents *a, const struct lb_extents *b, struct lb_extents *out);
 /* Flushes, drops cached pages, reads everything back and checks it. */
 int lb_tw_verify(struct lb_twriter *t, struct lb_prog *prog, int *verified, struct lb_err *err);
 /* The end of every restore and clone: flush, read back and check (verify), then for a

@@ -74,7 +74,14 @@ static void run(struct cl *c)
 	int rc = lb_clone(&o, &rep, &err);
 	if (ui_quit_signal) { lb_report_free(&rep); return; }
 	char text[2048], e[32];
-	if (rc == LB_OK)
+	if (rc == LB_OK && rep.nbad)   /* a partial copy is never called verified */
+		snprintf(text, sizeof text, "Clone finished, but %s in %d places could not be read.\n\n"
+			 "From: %s\nTo:   %s\nCopied %s in %s. The unreadable places are zeros on the "
+			 "target; every byte that could be read was %s.%s", SZ(rep.bad_bytes), rep.nbad,
+			 c->src, c->target, SZ(rep.bytes_read), fmt_secs(rep.seconds, e, sizeof e),
+			 rep.verified ? "read back and checked" : "copied (not checked)",
+			 rep.damage ? "\n\nWhat they hit:\n" : "");
+	else if (rc == LB_OK)
 		snprintf(text, sizeof text, "Clone finished%s.\n\nFrom: %s\nTo:   %s\nCopied %s in %s.%s",
 			 rep.verified ? " and verified" : "", c->src, c->target, SZ(rep.bytes_read),
 			 fmt_secs(rep.seconds, e, sizeof e), rep.gpt_relocated ?
@@ -87,9 +94,13 @@ static void run(struct cl *c)
 		app_load_disks();
 		return;
 	}
+	int partial = rep.nbad > 0;
+	if (rc == LB_OK && partial && rep.damage)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%s", rep.damage);
 	lb_report_free(&rep);
 	app_load_disks();
-	result_screen(rc == LB_OK ? "Clone finished" : "Clone cancelled", rc == LB_OK, text);
+	result_screen(rc == LB_OK ? "Clone finished" : "Clone cancelled", rc == LB_OK && !partial,
+		      text);
 }
 
 void flow_clone(void)

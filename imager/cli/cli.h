@@ -24,4 +24,7 @@ int cli_confirm(const char *question);
 void cli_json_str(FILE *f, const char *s);
 int cli_parse_int(const char *s, int lo, int hi, int *out);
 void cli_print_plan(FILE *f, const struct lb_report *r, int with_results);
+/* The unreadable ranges of a backup or clone (where: "in the image", "on /dev/sdb") and what
+ * they hit; mapfile: the --mapfile name or NULL. */
+void cli_print_bad(const struct lb_report *r, const char *where, const char *mapfile);
 #endif

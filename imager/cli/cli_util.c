@@ -167,3 +167,17 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 	if (r->table_note[0])
 		fprintf(f, "partition table: %s\n", r->table_note);
 }
+
+void cli_print_bad(const struct lb_report *r, const char *where, const char *mapfile)
+{
+	fprintf(stderr, "lifeboat: WARNING: %llu bytes in %d range%s could not be read; they are "
+	        "zeros %s:\n", (unsigned long long)r->bad_bytes, r->nbad, r->nbad == 1 ? "" : "s",
+	        where);
+	for (int i = 0; i < r->nbad && i < 50; i++)
+		fprintf(stderr, "  offset %llu, %llu bytes\n", (unsigned long long)r->bad[i][0],
+		        (unsigned long long)r->bad[i][1]);
+	if (r->nbad > 50)
+		fprintf(stderr, "  ... %d more%s\n", r->nbad - 50, mapfile ? " (see the mapfile)" : "");
+	if (r->damage)
+		fprintf(stderr, "what they hit:\n%s", r->damage);
+}

@@ -126,16 +126,7 @@ int cmd_backup(int argc, char **argv)
 		        strcmp(o.image, "-") ? o.image : "standard output");
 	}
 	if (rep.nbad) {
-		fprintf(stderr, "lifeboat: WARNING: %llu bytes in %d range%s could not be read; they are "
-		        "zeros in the image:\n", (unsigned long long)rep.bad_bytes, rep.nbad,
-		        rep.nbad == 1 ? "" : "s");
-		for (int i = 0; i < rep.nbad && i < 50; i++)
-			fprintf(stderr, "  offset %llu, %llu bytes\n", (unsigned long long)rep.bad[i][0],
-			        (unsigned long long)rep.bad[i][1]);
-		if (rep.nbad > 50)
-			fprintf(stderr, "  ... %d more%s\n", rep.nbad - 50, o.mapfile ? " (see the mapfile)" : "");
-		if (rep.damage)
-			fprintf(stderr, "what they hit:\n%s", rep.damage);
+		cli_print_bad(&rep, "in the image", o.mapfile);
 		lb_report_free(&rep);
 		return 6;
 	}

@@ -17,13 +17,23 @@ static int confirm_plan(const struct lb_target_plan *p, int yes)
 	return cli_confirm(q);
 }
 
+/* A copy with unreadable ranges is never called verified: say what was checked and what is
+ * missing. */
 static void summary(const struct lb_report *r, const char *verb, int verify)
 {
-	char a[32];
+	char a[32], b[32], checked[200];
+	if (!verify)
+		snprintf(checked, sizeof checked, "; not verified (--no-verify)");
+	else if (!r->verified)
+		snprintf(checked, sizeof checked, "; NOT verified");
+	else if (r->nbad)
+		snprintf(checked, sizeof checked, "; every readable byte read back and checked, %s in %d "
+		         "unreadable range%s missing (zeros on the target, checked)",
+		         lb_human_size(r->bad_bytes, b, sizeof b), r->nbad, r->nbad == 1 ? "" : "s");
+	else
+		snprintf(checked, sizeof checked, "; read back and verified");
 	fprintf(stderr, "%s %s in %.1f s%s%s%s\n", verb, lb_human_size(r->bytes_written, a, sizeof a),
-	        r->seconds, verify ? (r->verified ? "; read back and verified" : "; NOT verified") :
-	        "; not verified (--no-verify)",
-	        r->gpt_relocated ? "; GPT adjusted to the target's size" : "",
+	        r->seconds, checked, r->gpt_relocated ? "; GPT adjusted to the target's size" : "",
 	        r->stale_wiped ? "; old GPT headers / RAID superblocks the target had erased" : "");
 }
 
@@ -112,6 +122,7 @@ int cmd_clone(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
+		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
 		{ 0, 0, 0, 0 },
 	};
 	struct lb_clone_opts o = { 0 };
@@ -119,6 +130,7 @@ int cmd_clone(int argc, char **argv)
 	struct lb_report rep;
 	struct lb_err err = { 0 };
 	int yes = 0, quiet = 0, c, rc;
+	char a[32];
 	o.verify = 1;
 	while ((c = getopt_long(argc, argv, "yq", opts, NULL)) != -1) {
 		switch (c) {
@@ -129,6 +141,11 @@ int cmd_clone(int argc, char **argv)
 				return cli_usage("clone", "--threads takes 1 to 64 (got '%s')", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case 'r':
+			if (cli_parse_int(optarg, 0, 100, &o.retries))
+				return cli_usage("clone", "--retries takes 0 to 100 (got '%s')", optarg);
+			break;
+		case 'm': o.mapfile = optarg; break;
 		default: return cli_usage("clone", "unknown option");
 		}
 	}
@@ -148,12 +165,23 @@ int cmd_clone(int argc, char **argv)
 		if (rc != LB_ECANCELLED)
 			fprintf(stderr, "lifeboat: the clone did NOT complete; %s may hold a partial copy\n",
 			        o.target);
+		if (o.mapfile)
+			fprintf(stderr, "lifeboat: the mapfile %s says what is on %s: run the same command "
+			        "again to continue\n", o.mapfile, o.target);
 		return cli_error(&err);
 	}
+	rc = 0;
 	if (!quiet) {
 		cli_print_plan(stderr, &rep, 0);
 		summary(&rep, "cloned", o.verify);
+		if (rep.bytes_same)
+			fprintf(stderr, "resumed from %s: %s were copied by an earlier run (not read or "
+			        "checked again)\n", o.mapfile, lb_human_size(rep.bytes_same, a, sizeof a));
+	}
+	if (rep.nbad) {
+		cli_print_bad(&rep, "on the target", o.mapfile);
+		rc = 6;
 	}
 	lb_report_free(&rep);
-	return 0;
+	return rc;
 }
