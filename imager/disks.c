@@ -54,6 +54,7 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 			const char *on = strstr(d->mountpoint, " mounted on ");
 			if (on)
 				memmove(d->mountpoint, on + 12, strlen(on + 12) + 1);
+			lb_sanitize(d->mountpoint);
 		}
 	} else {
 		snprintf(d->transport, sizeof d->transport, "file");
@@ -83,6 +84,7 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 		p->is_container = tp->container;
 		snprintf(p->type, sizeof p->type, "%s", tp->type);
 		snprintf(p->name, sizeof p->name, "%s", tp->name);
+		lb_sanitize(p->name);      /* a GPT name is whatever the disk holds */
 		if (!tp->container && tp->size && lb_fs_probe(&dev, tp->start, tp->size, &fi)) {
 			snprintf(p->fs, sizeof p->fs, "%s", fi.type);
 			snprintf(p->label, sizeof p->label, "%s", fi.label);
@@ -96,6 +98,7 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 			if (pd) {
 				snprintf(p->dev, sizeof p->dev, "/dev/%s", name);
 				lb_mountpoint_of(pd, p->mountpoint, sizeof p->mountpoint);
+				lb_sanitize(p->mountpoint);
 			}
 		}
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fs.h"
+#include "lifeboat.h"
 
 static const struct lb_fs_ops *const table[] = {
 	&lb_fs_ext, &lb_fs_fat, &lb_fs_ntfs, &lb_fs_exfat, &lb_fs_swap,
@@ -15,8 +16,14 @@ const struct lb_fs_ops *lb_fs_probe(struct lb_dev *d, uint64_t off, uint64_t siz
 {
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		memset(info, 0, sizeof *info);
-		if (table[i]->probe(d, off, size, info))
+		if (table[i]->probe(d, off, size, info)) {
+			/* a label is whatever bytes the disk holds: printable from here on */
+			info->label[sizeof info->label - 1] = 0;
+			info->uuid[sizeof info->uuid - 1] = 0;
+			lb_sanitize(info->label);
+			lb_sanitize(info->uuid);
 			return table[i];
+		}
 	}
 	memset(info, 0, sizeof *info);
 	return NULL;
@@ -36,6 +43,9 @@ void lb_text_add(char **text, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t + old, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	/* the lines name files as the disk spells them; sanitizing never lengthens */
+	lb_sanitize(t + old);
+	n = (int)strlen(t + old);
 	t[old + n] = '\n';
 	t[old + n + 1] = 0;
 	*text = t;

@@ -246,5 +246,10 @@ char *lb_human_size(uint64_t bytes, char *buf, size_t len);
 int lb_parse_size(const char *s, uint64_t *out);
 /* process exit status for an engine code (documented in --help and README) */
 int lb_exit_status(int code);
+/* Makes a string from a disk or an image safe to print, in place: control characters (C0, DEL,
+ * C1, bidirectional and line-separator controls) and bytes that are not valid UTF-8 become '?';
+ * valid UTF-8 stays. The engine applies it to every such string it hands out; front ends use it
+ * for what they read themselves (file names). Returns s. */
+char *lb_sanitize(char *s);
 
 #endif

@@ -183,6 +183,19 @@ int lb_meta_parse(const char *text, size_t len, struct lb_image_info *info, char
 next:
 		p = nl + 1;
 	}
+	/* An image is foreign input: its strings are printed by every front end. */
+	lb_sanitize(info->tool_version);
+	lb_sanitize(info->note);
+	lb_sanitize(info->src_path);
+	lb_sanitize(info->src_model);
+	lb_sanitize(info->src_serial);
+	lb_sanitize(info->src_transport);
+	for (int i = 0; i < info->nparts; i++) {
+		lb_sanitize(info->parts[i].fs);
+		lb_sanitize(info->parts[i].label);
+		lb_sanitize(info->parts[i].method);
+		lb_sanitize(info->parts[i].reason);
+	}
 	if (!have_size || !have_table) {
 		snprintf(why, wl, "its description lacks the source size or the table type");
 		return -1;

@@ -59,9 +59,8 @@ static void trim_copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src);
 	for (size_t n = strlen(dst); n && isspace((unsigned char)dst[n - 1]);)
 		dst[--n] = 0;
-	for (char *c = dst; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-			*c = '?';
+	/* firmware strings (model, VPD serial) are bytes the device chose */
+	lb_sanitize(dst);
 }
 
 void lb_sysfs_identity(dev_t disk, struct lb_disk_info *d)

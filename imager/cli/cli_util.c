@@ -114,17 +114,58 @@ int cli_confirm(const char *question)
 	return ok;
 }
 
-void cli_json_str(FILE *f, const char *s)
+/* Bytes of the valid UTF-8 sequence at s (2..4) and its code point, or 0. */
+static int utf8_multi(const unsigned char *s, unsigned *cp)
 {
+	unsigned c = s[0], min;
+	int n;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* A JSON string that is valid JSON whatever the bytes (paths given on the command line are not
+ * sanitized): controls (C0, DEL, C1) escaped, bytes that are not UTF-8 as U+FFFD. */
+void cli_json_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
+	while (*s) {
+		unsigned c = *s, cp;
+		int n;
+		if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+			s++;
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+			s++;
+		} else if (c < 0x80) {
+			fputc((int)c, f);
+			s++;
+		} else if (!(n = utf8_multi(s, &cp))) {
+			fputs("\\ufffd", f);
+			s++;
+		} else if (cp <= 0x9f) {
+			fprintf(f, "\\u%04x", cp);
+			s += n;
+		} else {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+		}
 	}
 	fputc('"', f);
 }
