@@ -12,6 +12,13 @@
 #   lifeboat.after=poweroff|reboot|shell  lifeboat.onerror=shell|poweroff|reboot
 #   lifeboat.wait=SECONDS (disks to appear, default 30)  lifeboat.verify=0 (skip verify after
 #   backup)  lifeboat.name=NAME (image file name for backup)
+# shellcheck disable=SC2153,SC2154   # the LB_* variables come from /run/lifeboat.env
+# Values from the command line are data: no globbing anywhere (set -f), paths checked with
+# lib.sh before use, mounts nosuid,nodev,noexec.
+set -f
+# shellcheck source=initramfs/lib.sh
+. /lib/lifeboat/lib.sh
+# shellcheck source=/dev/null
 . /run/lifeboat.env
 export PATH=/bin HOME=/root LANG=C.UTF-8
 mode=$LB_mode
@@ -19,11 +26,12 @@ log=/run/lifeboat-unattended.log
 mnt=/mnt/lifeboat
 : >"$log"
 
-say() {  # one line to the console, the serial consoles and the log
-	local line="lifeboat: $*" s
-	echo "$line" >/dev/console
-	for s in $LB_SERIALS; do [ -c "/dev/$s" ] && echo "$line" >"/dev/$s" 2>/dev/null; done
-	echo "$(date '+%F %T') $*" >>"$log"
+say() {  # one line to the console, the serial consoles and the log, without control characters
+	local text s
+	text=$(printf '%s\n' "$*" | lb_clean)
+	printf 'lifeboat: %s\n' "$text" >/dev/console
+	for s in $LB_SERIALS; do [ -c "/dev/$s" ] && printf 'lifeboat: %s\n' "$text" >"/dev/$s" 2>/dev/null; done
+	printf '%s %s\n' "$(date '+%F %T')" "$text" >>"$log"
 }
 fail() { say "unattended $mode: FAILED: $*"; finish 1; }
 finish() {
@@ -34,15 +42,15 @@ finish() {
 }
 
 # --- disks ---------------------------------------------------------------------------------
-disks() {  # whole disks the kernel knows
-	local d n
+disks() (  # whole disks the kernel knows (a subshell: the one glob of this script)
+	set +f
 	for d in /sys/block/*; do
 		n=${d##*/}
 		case $n in loop*|ram*|zram*|sr*|fd*|md*|dm-*|nbd*|mmcblk*boot*|mmcblk*rpmb) continue ;; esac
 		[ "$(cat "$d/size" 2>/dev/null)" -gt 0 ] 2>/dev/null || continue
 		echo "$n"
 	done
-}
+)
 disk_of() {  # disk holding a block device (partition or disk) name
 	local n=${1#/dev/}
 	if [ -e "/sys/block/$n" ]; then echo "$n"; return; fi
@@ -63,7 +71,7 @@ serial_of() {  # a disk's serial number, from whichever place its driver puts it
 			p=${p%/*}
 		done
 	fi
-	echo "$s" | sed 's/^ *//; s/ *$//'
+	printf '%s\n' "$s" | lb_clean | sed 's/^ *//; s/ *$//'
 }
 transport_of() {
 	local p; p=$(readlink -f "/sys/block/$1/device")
@@ -86,7 +94,7 @@ fs_dev() {  # FS spec (label=, uuid=, partuuid=, /dev/NAME) -> /dev/NAME, or not
 	case $spec in
 	label=*|LABEL=*) findfs "LABEL=$v" 2>/dev/null ;;
 	uuid=*|UUID=*) findfs "UUID=$v" 2>/dev/null ;;
-	partuuid=*|PARTUUID=*) blkid | sed -n "s/^\([^:]*\):.* PARTUUID=\"$v\".*/\1/Ip" | head -n1 ;;
+	partuuid=*|PARTUUID=*) blkid | lb_blkid_match partuuid "$v" ;;
 	/dev/*) [ -b "$spec" ] && echo "$spec" ;;
 	*) return 2 ;;
 	esac
@@ -98,10 +106,11 @@ resolve_disk() {  # DISK spec -> disk name (sda), or a message on stderr and sta
 		boot=$(boot_disk) c=
 		for n in $(disks); do
 			[ "$n" = "$boot" ] && continue
-			[ "$(cat /sys/block/$n/removable)" = 1 ] && continue
+			[ "$(cat "/sys/block/$n/removable")" = 1 ] && continue
 			is_usb "$n" && continue
 			c="$c $n"
 		done
+		# shellcheck disable=SC2086   # the names are split on purpose (no globbing: set -f)
 		set -- $c
 		[ $# -eq 1 ] && { echo "$1"; return 0; }
 		echo "'internal' needs exactly one internal disk; found ${#}:${c:- none}" >&2; return 1 ;;
@@ -118,27 +127,31 @@ resolve_disk() {  # DISK spec -> disk name (sda), or a message on stderr and sta
 }
 # Disks appear at their own pace (USB storage adds a second or more): retry until a deadline.
 wait_for() {  # CMD ARGS... ; prints its output once it succeeds
-	local deadline=$(( $(date +%s) + ${LB_wait:-30} )) out
+	local deadline out
+	deadline=$(( $(date +%s) + $(lb_num "${LB_wait:-}" 30) ))
 	while :; do
 		out=$("$@" 2>/run/lifeboat-wait.err) && [ -n "$out" ] && { echo "$out"; return 0; }
 		[ "$(date +%s)" -ge "$deadline" ] && { cat /run/lifeboat-wait.err >&2; return 1; }
 		sleep 0.5
 	done
 }
-describe() { echo "/dev/$1 ($(($(cat /sys/block/$1/size) / 2048)) MiB, serial '$(serial_of "$1")')"; }
+describe() { echo "/dev/$1 ($(($(cat "/sys/block/$1/size") / 2048)) MiB, serial '$(serial_of "$1")')"; }
 
 place_fs() { echo "${1%%:*}"; }
-place_path() { case $1 in *:*) echo "${1#*:}" ;; *) echo /lifeboat/ ;; esac; }
-mount_place() {  # PLACE -> mounts its filesystem read-write on $mnt
+place_path() { case $1 in *:*) printf '%s\n' "${1#*:}" ;; *) echo /lifeboat/ ;; esac; }
+# squeeze repeated slashes (a constant sed program: the value is its input, never its text)
+squeeze() { printf '%s\n' "$1" | sed 's://*:/:g'; }
+mount_place() {  # PLACE -> mounts its filesystem read-write on $mnt (nosuid,nodev,noexec)
 	local dev
+	lb_safe_path "$(place_path "$1")" || fail "the path in '$1' goes up out of its filesystem (..): refused"
 	dev=$(wait_for fs_dev "$(place_fs "$1")") || fail "no filesystem matches '$(place_fs "$1")' (from '$1')"
 	placedisk=$(disk_of "$dev")
 	mkdir -p "$mnt"
 	placemode=read-write
-	if ! mount "$dev" "$mnt" 2>/run/lifeboat-mount.err; then
+	if ! mount -o nosuid,nodev,noexec "$dev" "$mnt" 2>/run/lifeboat-mount.err; then
 		# Reading an image needs no writing: a filesystem that will not mount read-write
 		# (NTFS marked dirty, ...) is fine read-only; the log then stays on the consoles.
-		[ "$mode" != backup ] && mount -o ro "$dev" "$mnt" 2>/dev/null && placemode=read-only \
+		[ "$mode" != backup ] && mount -o ro,nosuid,nodev,noexec "$dev" "$mnt" 2>/dev/null && placemode=read-only \
 			|| fail "cannot mount $dev: $(cat /run/lifeboat-mount.err)"
 	fi
 	say "image place: $dev on disk /dev/$placedisk, mounted $placemode on $mnt"
@@ -161,12 +174,15 @@ backup)
 	mount_place "$LB_dest"
 	[ "$placedisk" = "$src" ] && fail "the image would be written to the disk being backed up (/dev/$src)"
 	path=$(place_path "$LB_dest")
+	if [ -n "${LB_name:-}" ]; then
+		lb_safe_name "$LB_name" || fail "lifeboat.name must be one file name (no '/', not '..'): refused"
+	fi
 	case $path in
 	*/) name=${LB_name:-$(serial_of "$src" | tr -c 'A-Za-z0-9_.\n-' _ | sed 's/^$/disk/')-$(date +%Y%m%d-%H%M%S).lbi}
 	    mkdir -p "$mnt/$path" || fail "cannot create $path"; img=$mnt/$path$name ;;
 	*) mkdir -p "$mnt/$(dirname "$path")" || fail "cannot create $(dirname "$path")"; img=$mnt/$path ;;
 	esac
-	img=$(echo "$img" | sed 's://*:/:g')
+	img=$(squeeze "$img")
 	logdest=$img.log
 	# Status 6: the backup is complete except for sectors the disk could not read, which are
 	# zeros in the image and listed in it (and above, with the files they hit). The image is
@@ -178,32 +194,32 @@ backup)
 	*) fail "backup ended with status $rc" ;;
 	esac
 	if [ "${LB_verify:-1}" != 0 ]; then run verify "$img" || fail "verify ended with status $?"; fi
-	if [ $rc = 6 ]; then say "unattended backup: PARTIAL: unreadable sectors (status 6): /dev/$src -> ${img#$mnt}"
-	else say "unattended backup: OK: /dev/$src -> ${img#$mnt}"; fi ;;
+	if [ $rc = 6 ]; then say "unattended backup: PARTIAL: unreadable sectors (status 6): /dev/$src -> ${img#"$mnt"}"
+	else say "unattended backup: OK: /dev/$src -> ${img#"$mnt"}"; fi ;;
 restore)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "restore needs lifeboat.source=PLACE and lifeboat.dest=DISK"
 	mount_place "$LB_source"
 	path=$(place_path "$LB_source")
 	if [ -d "$mnt/$path" ]; then
-		img=$(ls -t "$mnt/$path"/*.lbi 2>/dev/null | head -n1)
+		img=$(set +f; ls -t "$mnt/$path"/*.lbi 2>/dev/null | head -n1)
 		[ -n "$img" ] || fail "no .lbi image in $path"
 	else
 		img=$mnt/$path
 	fi
-	img=$(echo "$img" | sed 's://*:/:g')
-	[ -f "$img" ] || fail "no image at ${img#$mnt}"
+	img=$(squeeze "$img")
+	[ -f "$img" ] || fail "no image at ${img#"$mnt"}"
 	[ "$placemode" = read-write ] && logdest=$img.log
 	tgt=$(wait_for resolve_disk "$LB_dest") || fail "target: $(cat /run/lifeboat-wait.err)"
 	[ "$tgt" = "$placedisk" ] && fail "the target /dev/$tgt holds the image itself"
 	[ "$tgt" = "$(boot_disk)" ] && fail "the target /dev/$tgt is the Lifeboat stick"
 	say "target: $(describe "$tgt")"
 	run restore "$img" "/dev/$tgt" --yes || fail "restore ended with status $?"
-	say "unattended restore: OK: ${img#$mnt} -> /dev/$tgt" ;;
+	say "unattended restore: OK: ${img#"$mnt"} -> /dev/$tgt" ;;
 disks)
-	sleep "${LB_settle:-3}"   # let slow (USB) disks appear before listing
+	sleep "$(lb_num "${LB_settle:-}" 3)"   # let slow (USB) disks appear before listing
 	boot=$(boot_disk)
 	for n in $(disks); do
-		say "disk /dev/$n: $(transport_of "$n"), $(($(cat /sys/block/$n/size) / 2048)) MiB, serial '$(serial_of "$n")', removable $(cat /sys/block/$n/removable)$( [ "$n" = "$boot" ] && echo ', the Lifeboat stick')"
+		say "disk /dev/$n: $(transport_of "$n"), $(($(cat "/sys/block/$n/size") / 2048)) MiB, serial '$(serial_of "$n")', removable $(cat "/sys/block/$n/removable")$( [ "$n" = "$boot" ] && echo ', the Lifeboat stick')"
 	done
 	for spec in $(echo "${LB_names:-internal}" | tr , ' '); do
 		if n=$(resolve_disk "$spec" 2>/run/lifeboat-resolve.err); then say "name $spec = /dev/$n"
@@ -213,9 +229,9 @@ disks)
 verify)
 	[ -n "$LB_source" ] || fail "verify needs lifeboat.source=PLACE"
 	mount_place "$LB_source"
-	img=$(echo "$mnt/$(place_path "$LB_source")" | sed 's://*:/:g')
+	img=$(squeeze "$mnt/$(place_path "$LB_source")")
 	[ "$placemode" = read-write ] && logdest=$img.log
 	run verify "$img" || fail "verify ended with status $?"
-	say "unattended verify: OK: ${img#$mnt}" ;;
+	say "unattended verify: OK: ${img#"$mnt"}" ;;
 esac
 finish 0

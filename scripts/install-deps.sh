@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [host|boot|bench]...   (default: host)
 set -euo pipefail
 host=(build-essential pkg-config libext2fs-dev comerr-dev libdeflate-dev zlib1g-dev libncurses-dev
-      e2fsprogs gdisk fdisk dosfstools mtools fusefat util-linux tmux time)
+      e2fsprogs gdisk fdisk dosfstools mtools fusefat util-linux tmux time shellcheck)
 bench=(partclone pigz time)
 fuzz=(clang libclang-rt-14-dev)   # libFuzzer and the sanitizer runtimes for clang
 want=()
