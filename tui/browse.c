@@ -88,8 +88,11 @@ static void row(void *ctx, int i, int y, int x, int w, int sel)
 	}
 	if (i == 1) { ui_put(y, x, w, a, 1, " ..  (up one level)"); return; }
 	struct ent *e = &b->v[i - 2];
-	if (e->is_dir) ui_put(y, x, w, a, 1, " %s/", e->name);
-	else ui_put(y, x, w, a, 1, " %-*.*s %10s", w - 13, w - 13, e->name, SZ(e->size));
+	char name[256];
+	snprintf(name, sizeof name, "%s", e->name);
+	lb_sanitize(name);        /* a file name is whatever the disk holds */
+	if (e->is_dir) ui_put(y, x, w, a, 1, " %s/", name);
+	else ui_put(y, x, w, a, 1, " %-*.*s %10s", w - 13, w - 13, name, SZ(e->size));
 }
 
 static void draw(void *ctx)
@@ -99,7 +102,9 @@ static void draw(void *ctx)
 	ui_frame(b->title, b->want_dir ?
 		 "Enter=Open  s=Save here  Backspace=Up  m=New folder  Esc=Back  ?=Help" :
 		 "Enter=Open/Choose  Backspace=Up  Esc=Back  ?=Help");
-	ui_put(2, 2, COLS - 4, A_BOLD, 0, "Folder: %s", b->cwd);
+	char cwd[PATH_MAX];
+	snprintf(cwd, sizeof cwd, "%s", b->cwd);
+	ui_put(2, 2, COLS - 4, A_BOLD, 0, "Folder: %s", lb_sanitize(cwd));
 	ui_put(3, 2, COLS - 4, 0, 0, "%s", b->free_line);
 	list_draw(&b->list, 5, 2, LINES - 7, COLS - 4);
 	refresh();

@@ -68,8 +68,12 @@ static const struct { const char *topic, *text; } topics[] = {
 "half-written image under the final name.\n"
 "Unreadable sectors are skipped, counted here and listed in the log." },
 { "images",
-"Images found on the attached disks (mounted read-only to look) and in the\n"
-"folder given with --images-dir. Choose one, or 'Browse' to look elsewhere." },
+"Images found in the folder given with --images-dir, on filesystems already\n"
+"mounted and on the Lifeboat stick. Filesystems of other disks are listed\n"
+"below them and mounted only when you choose one: read-only, the device\n"
+"marked read-only, no journal replayed, so nothing is written to a disk you\n"
+"came to rescue. Once an image is chosen the others are unmounted again; the\n"
+"disk holding the image cannot be a restore target. 'Browse' looks elsewhere." },
 { "image",
 "What the image holds. Choose to restore the whole disk, or only one\n"
 "partition into a partition of another disk." },

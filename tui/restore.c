@@ -307,4 +307,6 @@ void flow_restore(void)
 		}
 	}
 	if (r.have_info) lb_image_info_free(&r.info);
+	/* the filesystem the image was read from was mounted only to look */
+	if (mounts_release_looks(NULL)) app_load_disks();
 }

@@ -100,8 +100,15 @@ int ui_action(const struct ui_key *map, int key);   /* action, or 0 */
 /* ---- files and mounts (files.c, mounts.c) ----------------------------------------------- */
 struct mnt_ent { char dev[512], dir[1024], type[64]; int ro, ours; };
 int mounts_read(struct mnt_ent **out);          /* real filesystems from /proc/self/mounts */
-/* Mounts dev under app.mnt_root; fills dir. 0 ok, else -errno with a message in err. */
+/* Mounts dev under app.mnt_root; fills dir. 0 ok, else -errno with a message in err. ro = only
+ * to look: the device is marked read-only and the filesystem told not to replay its journal
+ * (nothing is written to it); always nosuid,nodev,noexec. */
 int mount_dev(const char *dev, const char *fstype, int ro, char *dir, size_t dlen, struct lb_err *err);
+/* Why mounting dev would normally write to it (a journal to replay, orphans), or NULL. */
+const char *mount_needs_recovery(const char *dev, const char *fstype);
+/* Unmounts our read-only (looking) mounts, except the one holding path keep (may be NULL);
+ * returns how many were unmounted. */
+int mounts_release_looks(const char *keep);
 void mounts_release(void);                      /* unmounts what we mounted */
 const char *mount_of_dev(const char *dev);      /* mountpoint or NULL */
 int path_free_space(const char *dir, uint64_t *free_bytes, char *fstype, size_t fslen);

@@ -102,4 +102,6 @@ void flow_verify(void)
 		case 4: run(&v, disk); step = -1; break;
 		}
 	}
+	/* the filesystem the image was read from was mounted only to look */
+	if (mounts_release_looks(NULL)) app_load_disks();
 }
