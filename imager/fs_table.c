@@ -29,6 +29,28 @@ const struct lb_fs_ops *lb_fs_probe(struct lb_dev *d, uint64_t off, uint64_t siz
 	return NULL;
 }
 
+/* lb_sanitize on each line of s, in place, keeping the newlines (a text added may already hold
+ * several lines) */
+static void sanitize_lines(char *s)
+{
+	char *out = s;
+	for (;;) {
+		char *nl = strchr(s, '\n');
+		size_t l;
+		if (nl)
+			*nl = 0;
+		lb_sanitize(s);
+		l = strlen(s);
+		memmove(out, s, l);
+		out += l;
+		if (!nl)
+			break;
+		*out++ = '\n';
+		s = nl + 1;
+	}
+	*out = 0;
+}
+
 void lb_text_add(char **text, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,7 +66,7 @@ void lb_text_add(char **text, const char *fmt, ...)
 	vsnprintf(t + old, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	/* the lines name files as the disk spells them; sanitizing never lengthens */
-	lb_sanitize(t + old);
+	sanitize_lines(t + old);
 	n = (int)strlen(t + old);
 	t[old + n] = '\n';
 	t[old + n + 1] = 0;

@@ -59,17 +59,20 @@ PY
 lb backup disk.img --plan >plan.txt 2>&1
 clean plan.txt "backup --plan" || fail "backup --plan prints control characters"
 
-# a backup whose one unreadable sector is in the file with the hostile name: the damage report
-# names the file, sanitized
+# a backup with unreadable sectors in the file with the hostile name and in another: the damage
+# report names both, sanitized, one line each
 blk=$(debugfs -R "bmap /file$(printf '\033[2J\r')name 0" p2.img 2>/dev/null)
 [ -n "$blk" ] || fail "cannot find the file's block"
+blk2=$(debugfs -R "bmap /pad.bin 0" p2.img 2>/dev/null)
+[ -n "$blk2" ] || fail "cannot find pad.bin's block"
 bs=$(dumpe2fs -h p2.img 2>/dev/null | sed -n 's/^Block size: *//p')
 rc=0
-LIFEBOAT_FAULTS=$((EXT_OFF + blk * bs))+512 lb backup disk.img img.lbi --quiet \
+LIFEBOAT_FAULTS=$((EXT_OFF + blk * bs))+512,$((EXT_OFF + blk2 * bs))+512 lb backup disk.img img.lbi --quiet \
 	--note "note $evil" >backup.txt 2>&1 || rc=$?
 [ $rc = 6 ] || { cat backup.txt; fail "backup with an unreadable sector exited $rc, wanted 6"; }
 clean backup.txt "backup" || fail "backup prints control characters"
-grep -q 'file: /file?\[2J?name' backup.txt || { cat backup.txt; fail "the damage report does not name the file"; }
+grep -qE '^ +file: /file\?\[2J\?name$' backup.txt || { cat backup.txt; fail "the damage report does not name the file"; }
+grep -qE '^ +file: /pad\.bin$' backup.txt || { cat backup.txt; fail "the damage report lost its lines"; }
 
 # the note: CR and BS are blanked when the image is written; DEL, C1 and the override reach
 # the image, and must be stopped when it is read
