@@ -25,7 +25,7 @@ export ASAN_BUILD
 # (the recursive make below sets BUILD=$(ASAN_BUILD) and the sanitizer flags) ----------------
 $(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h $(BUILD)/libimager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay_main.c \
+	$(CC) $(CFLAGS) $(LB_CFLAGS) -DLB_FUZZ_REPLAY -Itests/fuzz -o $@ $< tests/fuzz/replay_main.c \
 		$(BUILD)/libimager.a $(FUZZ_LIBS)
 fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
 

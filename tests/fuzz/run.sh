@@ -2,7 +2,8 @@
 # Runs each libFuzzer target for FUZZ_SECONDS from its committed seeds (tests/fuzz/corpus/T),
 # growing a working corpus under $FUZZ_BUILD/corpus/T (not committed). A crashing, leaking or
 # hanging input is written to tests/fuzz/crashes/T/ for commit; `make check` replays it.
-# Prints one line per target: executions, corpus size, crashes. Exit 1 when any target crashed.
+# Prints one line per target: executions, corpus size, crashes. Exit 1 when any target crashed
+# or has no committed seeds (a fuzzer that starts from nothing tests next to nothing).
 # Usage (make fuzz): tests/fuzz/run.sh TARGET...    env: FUZZ_BUILD, FUZZ_SECONDS
 set -u
 cd "$(dirname "$0")/../.."
@@ -10,6 +11,12 @@ FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 logdir=$FUZZ_BUILD/logs; mkdir -p "$logdir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 summary=() failed=0
+for t in "$@"; do
+	if [ -z "$(ls -A "tests/fuzz/corpus/$t" 2>/dev/null)" ]; then
+		echo "FAIL: target $t has no seeds in tests/fuzz/corpus/$t (tests/fuzz/mkcorpus.sh makes them)"
+		exit 1
+	fi
+done
 for t in "$@"; do
 	bin=$FUZZ_BUILD/fuzz_$t work=$FUZZ_BUILD/corpus/$t crashes=tests/fuzz/crashes/$t
 	mkdir -p "$work" "$crashes"
