@@ -2,8 +2,9 @@
 # `make check`, and the unit and command-line suites run again under ASan+UBSan.
 # Included by the top-level Makefile.
 #
-#   make fuzz        each target for FUZZ_SECONDS (default 60) with clang/libFuzzer; crash
-#                    inputs land in tests/fuzz/crashes/<target>/ to be committed
+#   make fuzz        each target for FUZZ_SECONDS (default 120: five targets, ~10 minutes) with
+#                    clang/libFuzzer, from its seeds in tests/fuzz/corpus/<target>/ (none: it
+#                    fails); crash inputs land in tests/fuzz/crashes/<target>/ to be committed
 #   make check-asan  the unit and CLI suites against build/asan/lifeboat (ASan+UBSan, gcc)
 #   make asan        just build build/asan: lifeboat, unit tests, fuzz replay binaries
 # `make check` builds build/asan and runs the suites `fuzz` (replay) and `asan`.
@@ -14,7 +15,7 @@ FUZZ_BUILD ?= build/fuzz
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=all -Wno-unknown-warning-option
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 120
 FUZZ_LIBS := -lext2fs -lcom_err -ldeflate -lz -pthread
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 export ASAN_BUILD

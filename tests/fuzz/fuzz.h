@@ -46,7 +46,8 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size)
 		}
 		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	}
-	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size)) {
+	/* overwrite, then cut: truncating to 0 first would free and refill every page */
+	if ((size && pwrite(fd, data, size, 0) != (ssize_t)size) || ftruncate(fd, (off_t)size) < 0) {
 		perror("writing the memfd");
 		exit(2);
 	}

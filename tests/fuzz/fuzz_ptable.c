@@ -13,8 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lb_err err = { 0 };
 	struct lb_disk_info info;
 	static const unsigned lsec[] = { 512, 4096 };
-	void *copy = fuzz_dev(&d, data, size, size, 1);   /* lb_gpt_write below writes to it */
+	void *copy = NULL;
 
+	fuzz_dev(&d, data, size, size, 0);
 	for (int i = 0; i < 2; i++) {
 		d.lsec = lsec[i];
 		if (lb_ptable_read(&d, &t, &err))
@@ -29,11 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)lb_ptable_read_sized(&d, d.size * 2 + 4096, &t, &err);
 	}
 	d.lsec = 512;
-	if (!lb_ptable_read(&d, &t, &err) && !strcmp(t.type, "gpt"))
-		(void)lb_gpt_write(&d, &t, &err);   /* rewrites the copy only */
+	if (!lb_ptable_read(&d, &t, &err) && !strcmp(t.type, "gpt")) {
+		lb_dev_close(&d);
+		copy = fuzz_dev(&d, data, size, size, 1);
+		(void)lb_gpt_write(&d, &t, &err);   /* rewrites a copy of the input */
+	}
 	lb_dev_close(&d);
-	/* `list` opens disks by path: the rewritten disk once more, as a file in memory */
-	if (!lb_disk_probe(fuzz_file(copy, size), &info, &err))
+	/* `list` opens disks by path: the (rewritten) disk once more, as a file in memory */
+	if (!lb_disk_probe(fuzz_file(copy ? copy : data, size), &info, &err))
 		lb_disk_free(&info);
 	free(copy);
 	return 0;

@@ -7,7 +7,7 @@
 # Usage (make fuzz): tests/fuzz/run.sh TARGET...    env: FUZZ_BUILD, FUZZ_SECONDS
 set -u
 cd "$(dirname "$0")/../.."
-FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz} FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz} FUZZ_SECONDS=${FUZZ_SECONDS:-120}
 logdir=$FUZZ_BUILD/logs; mkdir -p "$logdir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 summary=() failed=0
@@ -29,8 +29,8 @@ for t in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logdir/$t.log" | tail -n1)
 	[ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$logdir/$t.log" | tail -n1 | tr -d '#')
 	new=$(( $(ls "$crashes" | wc -l) - before ))
-	line=$(printf '%-8s %10s execs in %ss, corpus %s inputs, %d new crash input(s)%s' "$t" \
-	       "${execs:-?}" "$FUZZ_SECONDS" "$(ls "$work" | wc -l)" "$new" \
+	line=$(printf '%-8s %10s execs in %ss (%s/s), corpus %s inputs, %d new crash input(s)%s' \
+	       "$t" "${execs:-?}" "$FUZZ_SECONDS" "$(( ${execs:-0} / FUZZ_SECONDS ))" "$(ls "$work" | wc -l)" "$new" \
 	       "$([ $rc -ne 0 ] && echo " (exit $rc, log $logdir/$t.log)")")
 	echo "$line"; summary+=("$line")
 	[ $rc -ne 0 ] && { failed=1; grep -A12 '^==[0-9]*==ERROR\|runtime error' "$logdir/$t.log" | head -20; }
