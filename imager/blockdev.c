@@ -100,16 +100,19 @@ void lb_dev_close(struct lb_dev *d)
 	d->fd = -1;
 }
 
+/* A handle that is not open reads and writes nothing (as a closed descriptor would). */
 int lb_dev_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 {
+	if (!d->ops)
+		return -EBADF;
 	return d->ops->pread(d, buf, len, off);
 }
 
 int lb_dev_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 {
-	if (d->ops->pread_direct)
+	if (d->ops && d->ops->pread_direct)
 		return d->ops->pread_direct(d, buf, len, off);
-	return d->ops->pread(d, buf, len, off);
+	return lb_dev_pread(d, buf, len, off);
 }
 
 int lb_dev_read(struct lb_dev *d, void *buf, size_t len, uint64_t off, struct lb_err *err)
@@ -132,7 +135,7 @@ int lb_dev_write(struct lb_dev *d, const void *buf, size_t len, uint64_t off, st
 	if (off > d->size || len > d->size - off)
 		return lb_fail(err, LB_ETOOSMALL, "write at offset %llu is past the end of %s",
 		               (unsigned long long)off, d->path);
-	r = d->ops->pwrite(d, buf, len, off);
+	r = d->ops ? d->ops->pwrite(d, buf, len, off) : -EBADF;
 	if (r)
 		return lb_fail(err, r == -ENOSPC ? LB_ENOSPACE : LB_EIO,
 		               "write error on %s at offset %llu: %s", d->path,
@@ -146,7 +149,7 @@ int lb_dev_zero(struct lb_dev *d, uint64_t off, uint64_t len, struct lb_err *err
 	if (off > d->size || len > d->size - off)
 		return lb_fail(err, LB_ETOOSMALL, "write at offset %llu is past the end of %s",
 		               (unsigned long long)off, d->path);
-	if (!len || d->ops->zero(d, off, len) == 0)
+	if (!len || (d->ops && d->ops->zero(d, off, len) == 0))
 		return 0;
 	while (len) {
 		size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
@@ -161,7 +164,7 @@ int lb_dev_zero(struct lb_dev *d, uint64_t off, uint64_t len, struct lb_err *err
 
 int lb_dev_sync(struct lb_dev *d, struct lb_err *err)
 {
-	int r = d->ops->sync(d);
+	int r = d->ops ? d->ops->sync(d) : -EBADF;
 	if (r)
 		return lb_fail(err, LB_EIO, "flushing %s failed: %s", d->path, strerror(-r));
 	return 0;
@@ -169,7 +172,7 @@ int lb_dev_sync(struct lb_dev *d, struct lb_err *err)
 
 void lb_dev_drop_cache(struct lb_dev *d)
 {
-	if (d->ops->drop_cache)
+	if (d->ops && d->ops->drop_cache)
 		d->ops->drop_cache(d);
 }
 

@@ -45,7 +45,9 @@ static void test_mem(void)
 	lb_dev_drop_cache(&d);
 	lb_dev_close(&d);
 	CHECK(d.ops == NULL && d.fd == -1);
-	lb_dev_close(&d);   /* closing twice is harmless */
+	lb_dev_close(&d);   /* closing twice is harmless, and a closed handle does no I/O */
+	CHECK(lb_dev_pread(&d, buf, 512, 0) == -EBADF && lb_dev_pread_direct(&d, buf, 512, 0) == -EBADF);
+	CHECK(lb_dev_write(&d, buf, 512, 0, E) != 0 && lb_dev_sync(&d, E) == LB_EIO);
 
 	/* writable: writes land in the buffer; the tail cannot hold data */
 	CHECK(lb_dev_open_mem(&d, disk, 8192, 0, 1) == 0 && d.size == 8192);
