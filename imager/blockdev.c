@@ -178,5 +178,7 @@ void lb_dev_drop_cache(struct lb_dev *d)
 
 int64_t lb_dev_seek(struct lb_dev *d, uint64_t off, int whence)
 {
+	if (!d->ops)
+		return -EBADF;
 	return d->ops->seek ? d->ops->seek(d, off, whence) : -EOPNOTSUPP;
 }

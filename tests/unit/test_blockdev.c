@@ -124,6 +124,46 @@ static void test_fault_syntax(void)
 	lb_dev_close(&d);
 }
 
+/* Holes: the memory device's zero tail is one; a fault is data, so a hole ends where it starts
+ * (the chunker skips holes of sparse images without reading them). */
+static void test_seek(void)
+{
+	static uint8_t disk[4096];
+	char path[] = "/tmp/lb-unit-blockdev-sparse.XXXXXX";
+	struct lb_dev d;
+	struct lb_err err = { 0 };
+	int fd;
+	CHECK(lb_dev_open_mem(&d, disk, 4096, 1 << 20, 0) == 0);
+	CHECK(lb_dev_seek(&d, 0, SEEK_DATA) == 0 && lb_dev_seek(&d, 0, SEEK_HOLE) == 4096);
+	CHECK(lb_dev_seek(&d, 4096, SEEK_DATA) == -ENXIO && lb_dev_seek(&d, 5000, SEEK_HOLE) == 5000);
+	CHECK(lb_dev_seek(&d, 1 << 20, SEEK_DATA) == -ENXIO);
+	CHECK(lb_dev_add_faults(&d, "100000+512,2000+10", E) == 0);
+	CHECK(lb_dev_seek(&d, 4096, SEEK_DATA) == 100000);   /* the hole stops at the fault */
+	CHECK(lb_dev_seek(&d, 100200, SEEK_DATA) == 100200); /* inside it: data */
+	CHECK(lb_dev_seek(&d, 100512, SEEK_DATA) == -ENXIO);
+	CHECK(lb_dev_seek(&d, 0, SEEK_DATA) == 0);
+	lb_dev_close(&d);
+	CHECK(lb_dev_seek(&d, 0, SEEK_DATA) == -EBADF);
+
+	/* a sparse file: 4 KiB of data, a hole, 4 KiB of data at 1 MiB */
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	memset(disk, 1, sizeof disk);
+	CHECK(pwrite(fd, disk, 4096, 0) == 4096 && pwrite(fd, disk, 4096, 1 << 20) == 4096);
+	close(fd);
+	setenv("LIFEBOAT_FAULTS", "524288+4096", 1);
+	CHECK(lb_dev_open(&d, path, 0, E) == 0);
+	unsetenv("LIFEBOAT_FAULTS");
+	{
+		int64_t r = lb_dev_seek(&d, 8192, SEEK_DATA);
+		/* filesystems without SEEK_DATA report everything as data: then 8192 */
+		CHECK(r == 524288 || r == 8192);
+	}
+	CHECK(lb_dev_seek(&d, 600000, SEEK_DATA) >= 600000);
+	lb_dev_close(&d);
+	unlink(path);
+}
+
 /* lb_dev_open: LIFEBOAT_FAULTS applies to read-only handles on files, never to writers */
 static void test_fault_file(void)
 {
@@ -168,5 +208,6 @@ int main(void)
 	test_fault_mem();
 	test_fault_syntax();
 	test_fault_file();
+	test_seek();
 	return UNIT_DONE();
 }
