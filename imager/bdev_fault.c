@@ -154,9 +154,15 @@ static int64_t fault_seek(struct lb_dev *d, uint64_t off, int whence)
 	return end == UINT64_MAX ? r : (int64_t)end;
 }
 
+static int fault_get_size(struct lb_dev *d, uint64_t *size)
+{
+	struct faulty *f = d->priv;
+	return lb_dev_get_size(&f->lower, size);
+}
+
 static const struct lb_dev_ops fault_ops = {
 	"fault injection", fault_pread, fault_pread_direct, fault_pwrite, fault_zero, fault_sync,
-	fault_drop_cache, fault_close, fault_seek,
+	fault_drop_cache, fault_close, fault_seek, fault_get_size,
 };
 
 static int wrap(struct lb_dev *d, const char *spec, unsigned delay_ms, const char *log,

@@ -103,9 +103,20 @@ static int64_t fd_seek(struct lb_dev *d, uint64_t off, int whence)
 	return r < 0 ? -errno : (int64_t)r;
 }
 
+static int fd_get_size(struct lb_dev *d, uint64_t *size)
+{
+	struct stat st;
+	if (d->is_blk)
+		return ioctl(d->fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	if (fstat(d->fd, &st) < 0)
+		return -errno;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 static const struct lb_dev_ops fd_ops = {
 	"device or file", fd_pread, fd_pread_direct, fd_pwrite, fd_zero, fd_sync, fd_drop_cache,
-	fd_close, fd_seek,
+	fd_close, fd_seek, fd_get_size,
 };
 
 int lb_dev_open_fd(struct lb_dev *d, const char *path, int writable, struct lb_err *err)

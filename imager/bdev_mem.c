@@ -72,7 +72,7 @@ static int64_t mem_seek(struct lb_dev *d, uint64_t off, int whence)
 }
 
 static const struct lb_dev_ops mem_ops = {
-	"memory", mem_pread, NULL, mem_pwrite, mem_zero, mem_sync, NULL, mem_close, mem_seek,
+	"memory", mem_pread, NULL, mem_pwrite, mem_zero, mem_sync, NULL, mem_close, mem_seek, NULL,
 };
 
 int lb_dev_open_mem(struct lb_dev *d, void *buf, size_t len, uint64_t size, int writable)

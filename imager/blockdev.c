@@ -176,6 +176,17 @@ void lb_dev_drop_cache(struct lb_dev *d)
 		d->ops->drop_cache(d);
 }
 
+int lb_dev_get_size(struct lb_dev *d, uint64_t *size)
+{
+	if (!d->ops)
+		return -EBADF;
+	if (!d->ops->get_size) {
+		*size = d->size;
+		return 0;
+	}
+	return d->ops->get_size(d, size);
+}
+
 int64_t lb_dev_seek(struct lb_dev *d, uint64_t off, int whence)
 {
 	if (!d->ops)

@@ -30,6 +30,8 @@ struct lb_dev_ops {
 	/* as lseek SEEK_DATA / SEEK_HOLE: the next data or hole at or after off; -ENXIO: no data
 	 * after off; other errors: cannot tell (so read everything). NULL: -EOPNOTSUPP */
 	int64_t (*seek)(struct lb_dev *d, uint64_t off, int whence);
+	/* the size now (a vanished or shrunk device is no longer what open saw); NULL: d->size */
+	int (*get_size)(struct lb_dev *d, uint64_t *size);
 };
 
 struct lb_dev {
@@ -81,6 +83,8 @@ void lb_dev_drop_cache(struct lb_dev *d);
 /* Where data (whence SEEK_DATA) or a hole (SEEK_HOLE) next starts at or after off, so sparse
  * image files are not read byte by byte; an injected fault counts as data. -errno as above. */
 int64_t lb_dev_seek(struct lb_dev *d, uint64_t off, int whence);
+/* The device's size asked again (d->size is what open saw): 0 or -errno. */
+int lb_dev_get_size(struct lb_dev *d, uint64_t *size);
 /* Plain read/write loops with EINTR and short-transfer handling; return 0 or -errno. */
 int lb_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int lb_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);

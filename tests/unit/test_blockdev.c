@@ -124,6 +124,45 @@ static void test_fault_syntax(void)
 	lb_dev_close(&d);
 }
 
+/* The rescue hooks: "gone@X" (from the first read covering X, the device has vanished) and
+ * LIFEBOAT_READLOG (one line per read, faults included) */
+static void test_gone_and_log(void)
+{
+	static uint8_t disk[65536], buf[4096];
+	char log[] = "/tmp/lb-unit-blockdev-log.XXXXXX", line[256] = "";
+	struct lb_dev d;
+	struct lb_err err = { 0 };
+	FILE *f;
+	int fd = mkstemp(log), lines = 0;
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(lb_dev_open_mem(&d, disk, sizeof disk, 0, 0) == 0);
+	setenv("LIFEBOAT_FAULTS", "1024+512,gone@32768", 1);
+	setenv("LIFEBOAT_READLOG", log, 1);
+	CHECK(lb_dev_test_hooks(&d, E) == 0);
+	unsetenv("LIFEBOAT_FAULTS");
+	unsetenv("LIFEBOAT_READLOG");
+	CHECK(lb_dev_pread(&d, buf, 512, 0) == 0);
+	CHECK(lb_dev_pread(&d, buf, 512, 1024) == -EIO);
+	CHECK(lb_dev_pread(&d, buf, 4096, 40960) == 0);       /* past X, but X not yet read */
+	CHECK(lb_dev_seek(&d, 2048, SEEK_DATA) == 2048);
+	CHECK(lb_dev_pread_direct(&d, buf, 4096, 32768 - 512) == -ENODEV);
+	CHECK(lb_dev_pread(&d, buf, 512, 0) == -ENODEV);      /* and from then on, everywhere */
+	lb_dev_close(&d);
+	f = fopen(log, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof line, f))
+		lines++;
+	CHECK(lines == 5 && !strcmp(line, "0 512 -19\n"));
+	if (f)
+		fclose(f);
+	unlink(log);
+	CHECK(lb_dev_open_mem(&d, disk, sizeof disk, 0, 0) == 0);
+	CHECK(lb_dev_add_faults(&d, "gone@", E) == LB_EUSAGE);
+	CHECK(lb_dev_test_hooks(&d, E) == 0 && d.ops && lb_dev_pread(&d, buf, 512, 0) == 0);
+	lb_dev_close(&d);
+}
+
 /* Holes: the memory device's zero tail is one; a fault is data, so a hole ends where it starts
  * (the chunker skips holes of sparse images without reading them). */
 static void test_seek(void)
@@ -137,6 +176,10 @@ static void test_seek(void)
 	CHECK(lb_dev_seek(&d, 0, SEEK_DATA) == 0 && lb_dev_seek(&d, 0, SEEK_HOLE) == 4096);
 	CHECK(lb_dev_seek(&d, 4096, SEEK_DATA) == -ENXIO && lb_dev_seek(&d, 5000, SEEK_HOLE) == 5000);
 	CHECK(lb_dev_seek(&d, 1 << 20, SEEK_DATA) == -ENXIO);
+	{
+		uint64_t now = 0;
+		CHECK(lb_dev_get_size(&d, &now) == 0 && now == 1 << 20);
+	}
 	CHECK(lb_dev_add_faults(&d, "100000+512,2000+10", E) == 0);
 	CHECK(lb_dev_seek(&d, 4096, SEEK_DATA) == 100000);   /* the hole stops at the fault */
 	CHECK(lb_dev_seek(&d, 100200, SEEK_DATA) == 100200); /* inside it: data */
@@ -160,6 +203,13 @@ static void test_seek(void)
 		CHECK(r == 524288 || r == 8192);
 	}
 	CHECK(lb_dev_seek(&d, 600000, SEEK_DATA) >= 600000);
+	{
+		/* the size asked again: a file cut short under a reader (a vanished disk) shows */
+		uint64_t now = 0;
+		CHECK(lb_dev_get_size(&d, &now) == 0 && now == d.size);
+		CHECK(truncate(path, 4096) == 0);
+		CHECK(lb_dev_get_size(&d, &now) == 0 && now == 4096 && d.size == (1 << 20) + 4096);
+	}
 	lb_dev_close(&d);
 	unlink(path);
 }
@@ -209,5 +259,6 @@ int main(void)
 	test_fault_syntax();
 	test_fault_file();
 	test_seek();
+	test_gone_and_log();
 	return UNIT_DONE();
 }
