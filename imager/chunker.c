@@ -60,19 +60,19 @@ static uint64_t next_bound(const struct lb_chunker *c, uint64_t off)
  * faults: a hole ends where one starts. 0 when off is data. */
 static uint64_t hole_at(struct lb_chunker *c, uint64_t off, uint64_t max)
 {
-	off_t d;
+	int64_t d;
 	uint64_t hole;
 	if (c->no_holes || off < c->data_until)
 		return 0;
-	d = lseek(c->src->fd, (off_t)off, SEEK_DATA);
-	if (d < 0 && errno == ENXIO)
-		d = (off_t)c->src->size;   /* no data after off */
+	d = lb_dev_seek(c->src, off, SEEK_DATA);   /* the fault layer makes faults data */
+	if (d == -ENXIO)
+		d = (int64_t)c->src->size;   /* no data after off */
 	else if (d < 0) {
 		c->no_holes = 1;
 		return 0;
 	}
 	if ((uint64_t)d <= off) {
-		off_t h = lseek(c->src->fd, (off_t)off, SEEK_HOLE);
+		int64_t h = lb_dev_seek(c->src, off, SEEK_HOLE);
 		if (h < 0)
 			c->no_holes = 1;
 		else
@@ -80,11 +80,6 @@ static uint64_t hole_at(struct lb_chunker *c, uint64_t off, uint64_t max)
 		return 0;
 	}
 	hole = (uint64_t)d - off < max ? (uint64_t)d - off : max;
-	for (int i = 0; i < c->src->nfaults; i++) {
-		uint64_t fo = c->src->faults[i][0], fe = fo + c->src->faults[i][1];
-		if (fe > off && fo < off + hole)
-			hole = fo > off ? fo - off : 0;
-	}
 	return hole;
 }
 
@@ -221,8 +216,8 @@ int lb_dev_check_zero(struct lb_dev *d, uint64_t off, uint64_t len, uint8_t *buf
 		size_t n;
 		int rc;
 		if (!d->is_blk) {
-			off_t data = lseek(d->fd, (off_t)off, SEEK_DATA);
-			if (data < 0 && errno == ENXIO)
+			int64_t data = lb_dev_seek(d, off, SEEK_DATA);
+			if (data == -ENXIO)
 				return 0;   /* a hole up to the end of the file */
 			if (data > 0 && (uint64_t)data > off) {
 				off = (uint64_t)data;

@@ -19,12 +19,9 @@
 static int vanished(struct lb_dev *d, int r)
 {
 	uint64_t size = 0;
-	struct stat st;
 	if (r == -ENODEV || r == -ENXIO || r == -ENOMEDIUM)
 		return 1;
-	if (d->is_blk)
-		return ioctl(d->fd, BLKGETSIZE64, &size) < 0 || size < d->size;
-	return fstat(d->fd, &st) < 0 || (uint64_t)st.st_size < d->size;
+	return lb_dev_get_size(d, &size) < 0 || size < d->size;
 }
 
 static int gone(struct lb_chunker *c, uint64_t off, struct lb_err *err)

@@ -50,7 +50,7 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 				return 0;
 			continue;
 		}
-		if (lb_pread_full(t->dev.fd, s->out, (size_t)len, off - t->lo + t->dest))
+		if (lb_dev_pread(&t->dev, s->out, (size_t)len, off - t->lo + t->dest))
 			return 0;
 		{
 			crc = lb_crc32(crc, s->out, (size_t)len);

@@ -8,9 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lb_dev d;
 	struct lb_err err = { 0 };
 	static struct lb_plan p;
-	const char *path = fuzz_file(data, size);
-	if (lb_dev_open(&d, path, 0, &err))
-		return 0;
+	fuzz_dev(&d, data, size, size, 0);
 	if (lb_plan_build(&d, NULL, 0, &p, &err) == 0) {
 		uint64_t prev_end = 0;
 		for (size_t i = 0; i < p.ext.n; i++) {

@@ -12,11 +12,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lb_dev d;
 	struct lb_err err = { 0 };
 	struct lb_disk_info info;
-	const char *path = fuzz_file(data, size);
 	static const unsigned lsec[] = { 512, 4096 };
+	void *copy = NULL;
 
-	if (lb_dev_open(&d, path, 1, &err))
-		return 0;
+	fuzz_dev(&d, data, size, size, 0);
 	for (int i = 0; i < 2; i++) {
 		d.lsec = lsec[i];
 		if (lb_ptable_read(&d, &t, &err))
@@ -31,10 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)lb_ptable_read_sized(&d, d.size * 2 + 4096, &t, &err);
 	}
 	d.lsec = 512;
-	if (!lb_ptable_read(&d, &t, &err) && !strcmp(t.type, "gpt"))
-		(void)lb_gpt_write(&d, &t, &err);   /* rewrites this scratch copy only */
+	if (!lb_ptable_read(&d, &t, &err) && !strcmp(t.type, "gpt")) {
+		lb_dev_close(&d);
+		copy = fuzz_dev(&d, data, size, size, 1);
+		(void)lb_gpt_write(&d, &t, &err);   /* rewrites a copy of the input */
+	}
 	lb_dev_close(&d);
-	if (!lb_disk_probe(path, &info, &err))
+	/* `list` opens disks by path: the (rewritten) disk once more, as a file in memory */
+	if (!lb_disk_probe(fuzz_file(copy ? copy : data, size), &info, &err))
 		lb_disk_free(&info);
+	free(copy);
 	return 0;
 }

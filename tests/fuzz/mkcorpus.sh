@@ -3,11 +3,11 @@
 # small disks (MBR with a logical chain, GPT, FAT12/16/32, ext2/ext4, swap), images that
 # lifeboat wrote of them, and their META records. Outputs are not byte-reproducible (UUIDs,
 # dates, random fill); the committed files are the reference, rerun only to refresh them.
-# Usage: tests/fuzz/mkcorpus.sh [LIFEBOAT]      (default build/lifeboat)
+# Usage: tests/fuzz/mkcorpus.sh [LIFEBOAT]      (default build/lifeboat)    env: CORPUS_OUT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LB=$(realpath "${1:-build/lifeboat}")
-OUT=$PWD/tests/fuzz/corpus
+OUT=${CORPUS_OUT:-$PWD/tests/fuzz/corpus}   # CORPUS_OUT: somewhere else, to refresh a part
 V10=$PWD/tests/cli/data/format-1.0.image   # written by Lifeboat 0.1.0 (format 1.0)
 export LC_ALL=C MTOOLS_SKIP_CHECK=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -31,6 +31,9 @@ cp fat12.img "$OUT/fat/"
 # size the boot sector gives, so the reserved area and the start of the FATs are enough.
 head -c 24K fat16.img >"$OUT/fat/fat16-head.img"
 head -c 24K fat32.img >"$OUT/fat/fat32-head.img"
+# FAT32 below 65,525 clusters, as mkfs.fat makes small ESPs (mtools refuses to write to them)
+kib fat32s.img 2100; mkfs.fat -F 32 -s 1 -n SEED32S fat32s.img >/dev/null 2>&1
+head -c 48K fat32s.img >"$OUT/fat/fat32-small-head.img"
 
 # --- partition tables ------------------------------------------------------------------------
 kib mbr.img 96
@@ -69,6 +72,10 @@ kib zero.img 32; "$LB" backup zero.img "$OUT/image/zeros.lbi" --quiet
 # format 1.1 with an INDEX record every 2 chunks (test hook), and a 1.0 image
 LIFEBOAT_TEST_INDEX_EVERY=2 "$LB" backup disk-gpt.img "$OUT/image/gpt-index2.lbi" --quiet
 cp "$V10" "$OUT/image/format-1.0.lbi"
+# unreadable sectors in the FAT12 partition: BAD and PATCH chunks, bad ranges in the trailer
+rc=0; LIFEBOAT_FAULTS=$((40 * 512))+1024 "$LB" backup disk-mbr.img "$OUT/image/mbr-badsectors.lbi" \
+	--quiet 2>/dev/null || rc=$?
+[ "$rc" -eq 6 ] || { echo "mkcorpus: backup over injected faults exited $rc, expected 6" >&2; exit 1; }
 for i in "$OUT"/image/*.lbi; do
 	# the META record follows the 64-byte segment header; its body length is at +20
 	len=$(od -An -tu4 -j $((64 + 20)) -N4 "$i" | tr -d ' ')

@@ -8,9 +8,12 @@ bdir=${ASAN_BUILD:-build/asan}/fuzz-replay
 targets=$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')
 inputs=$(find tests/fuzz/corpus tests/fuzz/crashes -type f ! -name 'README*' | sort)
 for t in $targets; do
+	[ -n "$(ls -A "tests/fuzz/corpus/$t" 2>/dev/null)" ] ||
+		{ echo "FAIL: target $t has no seeds in tests/fuzz/corpus/$t"; exit 1; }
+done
+for t in $targets; do
 	[ -x "$bdir/$t" ] || { echo "no $bdir/$t: build it with 'make asan'"; exit 77; }
 done
-[ -n "$inputs" ] || { echo "FAIL: no seeds under tests/fuzz/corpus"; exit 1; }
 logs=$(mktemp -d); trap 'rm -rf "$logs"' EXIT
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:log_path=$logs/asan
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan
