@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ext2fs/ext2fs.h>
-#include "fs.h"
+#include "fs_ext.h"
+#include "io_ext2.h"
 
 #define MAX_HITS 10000
 
@@ -107,13 +107,11 @@ void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct l
 	ext2_inode_scan scan = NULL;
 	struct ext2_inode inode;
 	ext2_ino_t ino;
-	char opts[64];
 	uint64_t bs;
 
-	snprintf(opts, sizeof opts, "offset=%llu", (unsigned long long)off);
-	if (ext2fs_open2(d->path, opts, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0, unix_io_manager,
-	                 &c.fs))
+	if (lb_ext2_open(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, &c.fs))
 		return;
+	c.fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;   /* name what it can, checksums or not */
 	bs = c.fs->blocksize;
 	c.text = text;
 	c.bad = malloc((bad->n + 1) * sizeof *c.bad);
