@@ -164,6 +164,7 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	errcode_t rc;
 	blk64_t blk, end, first, zero, nblocks;
 	uint64_t bs;
+	unsigned faults;
 	int ret = -1;
 
 	*method = "used";
@@ -206,14 +207,15 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	 * the map, and a tree block that fails its checksum is still referenced. */
 	fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
 	fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;   /* small on big disks */
+	faults = lb_ext2_faults(fs, &(uint64_t){ 0 }, &(errcode_t){ 0 });
 	rc = ext2fs_read_block_bitmap(fs);
 	if (rc) {
-		snprintf(why, whylen, "its block bitmap cannot be read (%s)", error_message(rc));
+		lb_ext_cannot_read(fs, "block bitmap", rc, faults, why, whylen);
 		goto out;
 	}
 	rc = ext2fs_read_inode_bitmap(fs);
 	if (rc) {
-		snprintf(why, whylen, "its inode bitmap cannot be read (%s)", error_message(rc));
+		lb_ext_cannot_read(fs, "inode bitmap", rc, faults, why, whylen);
 		goto out;
 	}
 	if (lb_ext_map_referenced(fs, why, whylen))

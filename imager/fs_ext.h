@@ -11,6 +11,11 @@
  * bitmap read too. 0, or -1 with `why` filled when no sane map can be built (copy raw). */
 int lb_ext_map_referenced(ext2_filsys fs, char *why, size_t whylen);
 
+/* Fills `why` with "its WHAT cannot be read (...)": the block and error of the last I/O fault
+ * when there were more than `faults_before`, else libext2fs' error rc. */
+void lb_ext_cannot_read(ext2_filsys fs, const char *what, errcode_t rc, unsigned faults_before,
+                        char *why, size_t whylen);
+
 void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
                    char **text);
 #endif

@@ -17,6 +17,7 @@ struct mctx {
 	uint64_t tree, budget;       /* tree blocks (indirect, extent nodes, EA) visited; limit */
 	int meta_only;               /* the bad-blocks inode: its data are the bad blocks */
 	ext2fs_inode_bitmap scanned; /* inodes the table scan returned */
+	unsigned faults;             /* I/O faults seen before the walk */
 	char *why;
 	size_t whylen;
 	int fatal;
@@ -130,7 +131,22 @@ static int in_use(struct mctx *c, ext2_ino_t ino, const struct ext2_inode *inode
 	       (inode->i_mode && !inode->i_dtime);
 }
 
+static void walk_tree(struct mctx *c, ext2_ino_t ino, struct ext2_inode *inode);
+
+/* A tree block that cannot be read hides the blocks it lists: then no map is complete. */
 static void walk_inode(struct mctx *c, ext2_ino_t ino, struct ext2_inode *inode)
+{
+	uint64_t at;
+	errcode_t err;
+	walk_tree(c, ino, inode);
+	if (!c->fatal && lb_ext2_faults(c->fs, &at, &err) > c->faults) {
+		snprintf(c->why, c->whylen, "a block map of inode %u cannot be read (block %llu: %s)",
+		         ino, (unsigned long long)(at / c->fs->blocksize), error_message(err));
+		c->fatal = 1;
+	}
+}
+
+static void walk_tree(struct mctx *c, ext2_ino_t ino, struct ext2_inode *inode)
 {
 	blk64_t acl = ext2fs_file_acl_block(c->fs, inode);
 	if (acl && acl >= c->first && acl < c->end && tree_block(c, acl))
@@ -179,15 +195,7 @@ static int scan_tables(struct mctx *c, struct ext2_inode *buf, int bufsize)
 		    rc == EXT2_ET_INODE_IS_GARBAGE)
 			rc = 0;
 		if (rc) {
-			uint64_t at = 0, len = 0;
-			errcode_t io = rc == EXT2_ET_NEXT_INODE_READ ? lb_ext2_last_failure(c->fs, &at, &len) : 0;
-			if (io)
-				snprintf(c->why, c->whylen, "its inode table cannot be read at byte %llu of "
-				         "the filesystem (%s), so which blocks its files use is unknown",
-				         (unsigned long long)at, error_message(io));
-			else
-				snprintf(c->why, c->whylen, "its inode table cannot be read after inode %u (%s)",
-				         ino, error_message(rc));
+			lb_ext_cannot_read(c->fs, "inode table", rc, c->faults, c->why, c->whylen);
 			c->fatal = 1;
 			break;
 		}
@@ -249,6 +257,18 @@ static void unscanned(struct mctx *c, struct ext2_inode *buf, int bufsize)
 	}
 }
 
+void lb_ext_cannot_read(ext2_filsys fs, const char *what, errcode_t rc, unsigned faults_before,
+                        char *why, size_t whylen)
+{
+	uint64_t at = 0;
+	errcode_t io = 0;
+	if (lb_ext2_faults(fs, &at, &io) > faults_before)
+		snprintf(why, whylen, "its %s cannot be read (block %llu: %s)", what,
+		         (unsigned long long)(at / fs->blocksize), error_message(io));
+	else
+		snprintf(why, whylen, "its %s cannot be read (%s)", what, error_message(rc));
+}
+
 int lb_ext_map_referenced(ext2_filsys fs, char *why, size_t whylen)
 {
 	struct mctx c = { 0 };
@@ -264,6 +284,7 @@ int lb_ext_map_referenced(ext2_filsys fs, char *why, size_t whylen)
 	c.budget = c.end + 65536;
 	c.why = why;
 	c.whylen = whylen;
+	c.faults = lb_ext2_faults(fs, &(uint64_t){ 0 }, &(errcode_t){ 0 });
 	rc = ext2fs_allocate_inode_bitmap(fs, "scanned inodes", &c.scanned);
 	if (!rc)
 		rc = ext2fs_get_mem(bufsize, &buf);

@@ -13,8 +13,9 @@ struct lbio {
 	struct lb_dev *d;
 	uint64_t off, size;          /* the filesystem's area on d */
 	struct struct_io_stats stats;  /* bytes read */
-	errcode_t fail;              /* the last failed read */
-	uint64_t fail_off, fail_len;
+	unsigned faults;             /* reads that failed with an I/O error */
+	errcode_t fault;             /* the last one */
+	uint64_t fault_off;
 };
 
 static struct struct_io_manager lb_io_manager;
@@ -95,9 +96,11 @@ static errcode_t lbio_read_blk64(io_channel io, unsigned long long block, int co
 		rc = EXT2_ET_SHORT_READ;
 	if (rc) {
 		memset(buf, 0, len);
-		p->fail = rc;
-		p->fail_off = at;
-		p->fail_len = len;
+		if (rc != EXT2_ET_SHORT_READ) {
+			p->faults++;
+			p->fault = rc;
+			p->fault_off = at;
+		}
 		if (io->read_error)
 			rc = io->read_error(io, block, count, buf, len, 0, rc);
 		return rc;
@@ -184,14 +187,14 @@ static struct lbio *priv(ext2_filsys fs)
 	return fs && fs->io && fs->io->manager == &lb_io_manager ? fs->io->private_data : NULL;
 }
 
-errcode_t lb_ext2_last_failure(ext2_filsys fs, uint64_t *off, uint64_t *len)
+unsigned lb_ext2_faults(ext2_filsys fs, uint64_t *off, errcode_t *err)
 {
 	struct lbio *p = priv(fs);
-	if (!p || !p->fail)
+	if (!p || !p->faults)
 		return 0;
-	*off = p->fail_off;
-	*len = p->fail_len;
-	return p->fail;
+	*off = p->fault_off;
+	*err = p->fault;
+	return p->faults;
 }
 
 uint64_t lb_ext2_bytes_read(ext2_filsys fs)

@@ -13,9 +13,10 @@
  * its codes. */
 errcode_t lb_ext2_open(struct lb_dev *d, uint64_t off, uint64_t size, int flags, ext2_filsys *fs);
 
-/* The last read through fs that failed: its byte offset inside the area and its length; the
- * error code is returned (0: none failed). */
-errcode_t lb_ext2_last_failure(ext2_filsys fs, uint64_t *off, uint64_t *len);
+/* How many reads through fs failed with an I/O error so far (reads past the area, which only
+ * a corrupt pointer asks for, are not counted); the last one's byte offset inside the area and
+ * error code go to *off and *err when there was one. */
+unsigned lb_ext2_faults(ext2_filsys fs, uint64_t *off, errcode_t *err);
 
 /* Bytes read through fs so far. */
 uint64_t lb_ext2_bytes_read(ext2_filsys fs);
