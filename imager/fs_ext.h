@@ -3,6 +3,7 @@
  * names what unreadable sectors hit. */
 #ifndef LB_FS_EXT_H
 #define LB_FS_EXT_H
+#include <sys/types.h>   /* before ext2fs.h: musl's headers do not pull it in */
 #include <ext2fs/ext2fs.h>
 #include "fs.h"
 

@@ -4,6 +4,7 @@
 #ifndef LB_IO_EXT2_H
 #define LB_IO_EXT2_H
 #include <stdint.h>
+#include <sys/types.h>   /* before ext2fs.h: musl's headers do not pull it in */
 #include <ext2fs/ext2fs.h>
 #include "blockdev.h"
 
