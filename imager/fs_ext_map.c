@@ -140,7 +140,8 @@ static void walk_inode(struct mctx *c, ext2_ino_t ino, struct ext2_inode *inode)
 	errcode_t err;
 	walk_tree(c, ino, inode);
 	if (!c->fatal && lb_ext2_faults(c->fs, &at, &err) > c->faults) {
-		snprintf(c->why, c->whylen, "a block map of inode %u cannot be read (block %llu: %s)",
+		snprintf(c->why, c->whylen, "its inode %u's extent or indirect blocks cannot be read "
+		         "(block %llu: %s)",
 		         ino, (unsigned long long)(at / c->fs->blocksize), error_message(err));
 		c->fatal = 1;
 	}
@@ -172,8 +173,14 @@ static void walk_by_number(struct mctx *c, ext2_ino_t ino, struct ext2_inode *bu
 {
 	if (!ino || ino > c->fs->super->s_inodes_count || c->fatal)
 		return;
-	if (ext2fs_read_inode_full(c->fs, ino, buf, bufsize))
+	errcode_t rc = ext2fs_read_inode_full(c->fs, ino, buf, bufsize);
+	if (rc) {
+		if (lb_ext2_faults(c->fs, &(uint64_t){ 0 }, &(errcode_t){ 0 }) > c->faults) {
+			lb_ext_cannot_read(c->fs, "inode table", rc, c->faults, c->why, c->whylen);
+			c->fatal = 1;
+		}
 		return;
+	}
 	if (ext2fs_test_inode_bitmap2(c->scanned, ino) && in_use(c, ino, buf))
 		return;   /* walked already */
 	if (force || in_use(c, ino, buf))

@@ -31,7 +31,7 @@ done <<LIST
 $bbitmap block bitmap cannot be read
 $ibitmap inode bitmap cannot be read
 $itable inode table cannot be read
-$etb a block map of inode [0-9]+ cannot be read
+$etb inode [0-9]+'s extent or indirect blocks cannot be read
 LIST
 # the backup meets the unreadable inode-table sector and says so
 f="$((off + itable * bs + 512))"
