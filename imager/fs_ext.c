@@ -1,12 +1,13 @@
-/* ext2/3/4 through libext2fs: the block bitmap says which blocks hold data. A filesystem whose
- * bitmap cannot be trusted (journal to replay, errors recorded, not cleanly unmounted, features
- * this libext2fs does not know) is refused here, so the planner copies it raw and says why. */
+/* ext2/3/4 through libext2fs: the blocks that hold data are those the block bitmap marks plus
+ * every block something references (fs_ext_map.c). A filesystem whose structure cannot be
+ * trusted (journal to replay, errors recorded, not cleanly unmounted, features this libext2fs
+ * does not know, corrupt descriptors, unreadable bitmaps or inode tables) is refused here, so
+ * the planner copies it raw and says why. */
 #include <sys/types.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <ext2fs/ext2fs.h>
-#include "fs.h"
+#include "fs_ext.h"
+#include "io_ext2.h"
 #include "le.h"
 
 static void uuid_text(const uint8_t *u, char *out, size_t len)
@@ -61,39 +62,121 @@ static int ext_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs
 	return 1;
 }
 
-/* libext2fs does not register its own error table: without this, error_message() says
- * "Unknown code ext2 60" instead of what is wrong. */
-static void init_errors(void)
+/* Feature names as e2p (tune2fs, dumpe2fs) spells them, for the reason a filesystem is
+ * copied raw; unnamed bits as e2p prints them. */
+static const struct { int ro; uint32_t bit; const char *name; } feature_names[] = {
+	{ 0, EXT2_FEATURE_INCOMPAT_COMPRESSION, "compression" },
+	{ 0, EXT2_FEATURE_INCOMPAT_FILETYPE, "filetype" },
+	{ 0, EXT3_FEATURE_INCOMPAT_RECOVER, "needs_recovery" },
+	{ 0, EXT3_FEATURE_INCOMPAT_JOURNAL_DEV, "journal_dev" },
+	{ 0, EXT2_FEATURE_INCOMPAT_META_BG, "meta_bg" },
+	{ 0, EXT3_FEATURE_INCOMPAT_EXTENTS, "extent" },
+	{ 0, EXT4_FEATURE_INCOMPAT_64BIT, "64bit" },
+	{ 0, EXT4_FEATURE_INCOMPAT_MMP, "mmp" },
+	{ 0, EXT4_FEATURE_INCOMPAT_FLEX_BG, "flex_bg" },
+	{ 0, EXT4_FEATURE_INCOMPAT_EA_INODE, "ea_inode" },
+	{ 0, EXT4_FEATURE_INCOMPAT_DIRDATA, "dirdata" },
+	{ 0, EXT4_FEATURE_INCOMPAT_CSUM_SEED, "metadata_csum_seed" },
+	{ 0, EXT4_FEATURE_INCOMPAT_LARGEDIR, "large_dir" },
+	{ 0, EXT4_FEATURE_INCOMPAT_INLINE_DATA, "inline_data" },
+	{ 0, EXT4_FEATURE_INCOMPAT_ENCRYPT, "encrypt" },
+	{ 0, EXT4_FEATURE_INCOMPAT_CASEFOLD, "casefold" },
+	{ 1, EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER, "sparse_super" },
+	{ 1, EXT2_FEATURE_RO_COMPAT_LARGE_FILE, "large_file" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_HUGE_FILE, "huge_file" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_GDT_CSUM, "uninit_bg" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_DIR_NLINK, "dir_nlink" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE, "extra_isize" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_QUOTA, "quota" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_BIGALLOC, "bigalloc" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_METADATA_CSUM, "metadata_csum" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_REPLICA, "replica" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_READONLY, "read-only" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_PROJECT, "project" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_SHARED_BLOCKS, "shared_blocks" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_VERITY, "verity" },
+	{ 1, EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT, "orphan_present" },
+};
+
+/* Appends the names of the feature bits in `bits` to out ("mmp, FEATURE_I31"). */
+static void feature_list(int ro, uint32_t bits, char *out, size_t len)
 {
-	initialize_ext2_error_table();
+	size_t n = strlen(out);
+	for (int b = 0; b < 32 && n < len; b++) {
+		const char *name = NULL;
+		char other[16];
+		if (!(bits & (1u << b)))
+			continue;
+		for (size_t i = 0; i < sizeof feature_names / sizeof *feature_names; i++)
+			if (feature_names[i].ro == ro && feature_names[i].bit == 1u << b)
+				name = feature_names[i].name;
+		if (!name) {
+			snprintf(other, sizeof other, "FEATURE_%c%d", ro ? 'R' : 'I', b);
+			name = other;
+		}
+		n += snprintf(out + n, len - n, "%s%s", n ? ", " : "", name);
+	}
+}
+
+/* Whether libext2fs can read this filesystem at all. The library itself refuses incompat
+ * features it does not support (its build decides some, like mmp); read-only compatible
+ * features it lets through on a read-only open, but a map built without understanding them
+ * could be wrong (bigalloc was one), so those are judged by its list of supported ones. */
+static int features_known(struct lb_dev *d, uint64_t off, ext2_filsys fs, errcode_t open_rc,
+                          char *why, size_t whylen)
+{
+	uint8_t sb[1024];
+	uint32_t incompat, ro;
+	char names[96] = "";
+	const char *version = "?";
+	struct lb_err e = { 0 };
+
+	if (fs) {
+		incompat = 0;
+		ro = fs->super->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP;
+	} else if (open_rc == EXT2_ET_UNSUPP_FEATURE && !lb_dev_read(d, sb, sizeof sb, off + 1024, &e)) {
+		if (le32(sb + 96) & EXT3_FEATURE_INCOMPAT_JOURNAL_DEV) {
+			snprintf(why, whylen, "it is an external journal (journal_dev), not a filesystem "
+			         "with files");
+			return 0;
+		}
+		/* what the header does not list; else what this build of the library left out */
+		incompat = le32(sb + 96) & ~(EXT2_LIB_FEATURE_INCOMPAT_SUPP | EXT4_FEATURE_INCOMPAT_MMP);
+		if (!incompat)
+			incompat = le32(sb + 96) & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP;
+		ro = le32(sb + 100) & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP;
+	} else {
+		return 1;
+	}
+	feature_list(0, incompat, names, sizeof names);
+	feature_list(1, ro, names, sizeof names);
+	if (!names[0])
+		return 1;
+	ext2fs_get_library_version(&version, NULL);
+	snprintf(why, whylen, "it uses features libext2fs %s does not know: %s", version, names);
+	return 0;
 }
 
 static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
                     const char **method, char *why, size_t whylen)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	ext2_filsys fs = NULL;
 	errcode_t rc;
-	char opts[64];
 	blk64_t blk, end, first, zero, nblocks;
 	uint64_t bs;
+	unsigned faults;
 	int ret = -1;
 
 	*method = "used";
-	pthread_once(&once, init_errors);
-	snprintf(opts, sizeof opts, "offset=%llu", (unsigned long long)off);
-	/* Read-only: without EXT2_FLAG_RW the unix I/O manager opens the device O_RDONLY. */
-	rc = ext2fs_open2(d->path, opts, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0,
-	                  unix_io_manager, &fs);
+	/* read-only, through the engine's handle: the faults a run meets are the ones it sees */
+	rc = lb_ext2_open(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, &fs);
 	if (rc) {
-		snprintf(why, whylen, "libext2fs cannot open it (%s)", error_message(rc));
+		if (features_known(d, off, NULL, rc, why, whylen))
+			snprintf(why, whylen, "libext2fs cannot open it (%s)", error_message(rc));
 		return -1;
 	}
-	if (fs->super->s_feature_incompat & ~EXT2_LIB_FEATURE_INCOMPAT_SUPP ||
-	    fs->super->s_feature_ro_compat & ~EXT2_LIB_FEATURE_RO_COMPAT_SUPP) {
-		snprintf(why, whylen, "it uses features this version of libext2fs does not know");
+	if (!features_known(d, off, fs, 0, why, whylen))
 		goto out;
-	}
 	if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
 		snprintf(why, whylen, "its journal needs recovery (not cleanly unmounted)");
 		goto out;
@@ -113,19 +196,30 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 		         (unsigned long long)nblocks);
 		goto out;
 	}
-	/* libext2fs reads a block bitmap whose location is out of range as "all free", so one
-	 * lying group descriptor would make the backup skip that group's data: check every
-	 * descriptor (bitmaps and inode tables inside their group, no overlaps) first. */
+	/* The map below adds each group's metadata at the places its descriptor names: check
+	 * every descriptor (bitmaps and inode tables inside the filesystem, no overlaps) first. */
 	rc = ext2fs_check_desc(fs);
 	if (rc) {
 		snprintf(why, whylen, "its group descriptors are corrupted (%s)", error_message(rc));
 		goto out;
 	}
+	/* From here on a wrong checksum is no reason to stop: the bitmaps are only one part of
+	 * the map, and a tree block that fails its checksum is still referenced. */
+	fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
+	fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;   /* small on big disks */
+	faults = lb_ext2_faults(fs, &(uint64_t){ 0 }, &(errcode_t){ 0 });
 	rc = ext2fs_read_block_bitmap(fs);
 	if (rc) {
-		snprintf(why, whylen, "its block bitmap cannot be read (%s)", error_message(rc));
+		lb_ext_cannot_read(fs, "block bitmap", rc, faults, why, whylen);
 		goto out;
 	}
+	rc = ext2fs_read_inode_bitmap(fs);
+	if (rc) {
+		lb_ext_cannot_read(fs, "inode bitmap", rc, faults, why, whylen);
+		goto out;
+	}
+	if (lb_ext_map_referenced(fs, why, whylen))
+		goto out;
 	/* The boot block and the superblock, whatever the bitmap says. */
 	if (lb_ext_add(out, off, 2048) < 0)
 		goto nomem;
@@ -153,6 +247,4 @@ out:
 	return ret;
 }
 
-void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
-                   char **text);   /* fs_ext_damage.c */
 const struct lb_fs_ops lb_fs_ext = { "ext", ext_probe, ext_used, lb_ext_damage };

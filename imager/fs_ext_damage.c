@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ext2fs/ext2fs.h>
-#include "fs.h"
+#include "fs_ext.h"
+#include "io_ext2.h"
 
 #define MAX_HITS 10000
 
@@ -100,6 +100,36 @@ static void metadata(struct dctx *c)
 	}
 }
 
+/* The next inode of the scan; past an unreadable piece of an inode table (which metadata()
+ * has named) it goes on with the next group. 0 and *ino = 0 at the end. */
+static errcode_t next_inode(struct dctx *c, ext2_inode_scan scan, ext2_ino_t *ino,
+                            struct ext2_inode *inode)
+{
+	for (;;) {
+		errcode_t rc = ext2fs_get_next_inode(scan, ino, inode);
+		uint64_t at;
+		errcode_t err;
+		dgrp_t g;
+		if (rc == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE)
+			continue;
+		if (rc != EXT2_ET_NEXT_INODE_READ || !lb_ext2_faults(c->fs, &at, &err))
+			return rc;
+		at /= c->fs->blocksize;
+		for (g = 0; g < c->fs->group_desc_count; g++)
+			if (at >= ext2fs_inode_table_loc(c->fs, g) &&
+			    at < ext2fs_inode_table_loc(c->fs, g) + c->fs->inode_blocks_per_group)
+				break;
+		if (g >= c->fs->group_desc_count)
+			return rc;
+		if (g + 1 == c->fs->group_desc_count) {
+			*ino = 0;
+			return 0;
+		}
+		if ((rc = ext2fs_inode_scan_goto_blockgroup(scan, g + 1)))
+			return rc;
+	}
+}
+
 void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
                        char **text)
 {
@@ -107,13 +137,11 @@ void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct l
 	ext2_inode_scan scan = NULL;
 	struct ext2_inode inode;
 	ext2_ino_t ino;
-	char opts[64];
 	uint64_t bs;
 
-	snprintf(opts, sizeof opts, "offset=%llu", (unsigned long long)off);
-	if (ext2fs_open2(d->path, opts, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0, unix_io_manager,
-	                 &c.fs))
+	if (lb_ext2_open(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, &c.fs))
 		return;
+	c.fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;   /* name what it can, checksums or not */
 	bs = c.fs->blocksize;
 	c.text = text;
 	c.bad = malloc((bad->n + 1) * sizeof *c.bad);
@@ -137,19 +165,20 @@ void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct l
 	if (ext2fs_open_inode_scan(c.fs, 0, &scan))
 		goto out;
 	for (;;) {
-		errcode_t rc = ext2fs_get_next_inode(scan, &ino, &inode);
-		if (rc == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE)
-			continue;
+		errcode_t rc = next_inode(&c, scan, &ino, &inode);
+		blk64_t acl;
 		if (rc) {
 			lb_text_add(text, "  (the inode table could not be read past inode %u)", ino);
 			break;
 		}
 		if (!ino)
 			break;
-		if (!inode.i_links_count || !ext2fs_inode_has_valid_blocks2(c.fs, &inode))
+		if (!inode.i_links_count)
 			continue;
-		c.hit = 0;
-		ext2fs_block_iterate3(c.fs, ino, BLOCK_FLAG_READ_ONLY, NULL, block_cb, &c);
+		acl = ext2fs_file_acl_block(c.fs, &inode);
+		c.hit = acl && block_bad(&c, acl);   /* its extended attributes */
+		if (!c.hit && ext2fs_inode_has_valid_blocks2(c.fs, &inode))
+			ext2fs_block_iterate3(c.fs, ino, BLOCK_FLAG_READ_ONLY, NULL, block_cb, &c);
 		if (!c.hit)
 			continue;
 		if (ino < EXT2_FIRST_INODE(c.fs->super))
@@ -162,7 +191,7 @@ void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct l
 	if (!c.nhits || ext2fs_open_inode_scan(c.fs, 0, &scan))
 		goto out;
 	/* names: every directory entry that points at a damaged inode */
-	while (ext2fs_get_next_inode(scan, &ino, &inode) == 0 && ino)
+	while (next_inode(&c, scan, &ino, &inode) == 0 && ino)
 		if (inode.i_links_count && LINUX_S_ISDIR(inode.i_mode))
 			ext2fs_dir_iterate2(c.fs, ino, 0, NULL, dir_cb, &c);
 	ext2fs_close_inode_scan(scan);
