@@ -61,11 +61,17 @@ wait_re() {
 # pick ERE: move the selection (the row starting with '>') to the first row matching ERE, with
 # as many Up/Down presses as rows between them, and wait until the screen shows it there
 pick() {
-	local scr from to
-	scr=$(screen)
-	from=$(grep -nE -- '^ *>' <<<"$scr" | head -1 | cut -d: -f1)
-	to=$(grep -nE -- "$1" <<<"$scr" | head -1 | cut -d: -f1)
-	[ -n "$from" ] && [ -n "$to" ] || fail "no selected row or no row matching '$1'"
+	local scr from to tries=0
+	# the serial line may still be drawing the list: look again for a few seconds
+	while :; do
+		scr=$(screen)
+		from=$(grep -nE -- '^ *>' <<<"$scr" | head -1 | cut -d: -f1)
+		to=$(grep -nE -- "$1" <<<"$scr" | head -1 | cut -d: -f1)
+		[ -n "$from" ] && [ -n "$to" ] && break
+		tries=$((tries + 1))
+		[ $tries -lt 30 ] || fail "no selected row or no row matching '$1'"
+		sleep 0.3
+	done
 	while [ "$from" -lt "$to" ]; do keys Down; from=$((from + 1)); done
 	while [ "$from" -gt "$to" ]; do keys Up; from=$((from - 1)); done
 	wait_re "^ *>.*$1"
