@@ -360,7 +360,8 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		free(b);
 		return rc;
 	}
-	if ((rc = lb_check_image_dest(&src, o->image, err)))
+	if ((rc = lb_check_image_dest(&src, o->image, err)) ||
+	    (rc = lb_backup_check_dest(o->image, NULL, err)))
 		goto out_src;
 	if ((rc = lb_check_source(&src, "back up", o->allow_mounted, rep->source_note,
 	                          sizeof rep->source_note, err)))

@@ -158,6 +158,11 @@ struct lb_backup_opts {
 	                         * otherwise); the report's source_note says what that means */
 };
 
+/* Checks where a backup would save IMAGE, before anything is read (lb_backup checks again):
+ * refuses a folder, a missing folder or one that cannot be written, and an existing file that
+ * is not a Lifeboat image. *replaces (may be NULL) = 1 when an image of that name exists: it
+ * is replaced once the new one is complete (until then it stays as it was). */
+int lb_backup_check_dest(const char *image, int *replaces, struct lb_err *err);
 /* Decide per partition what will be read, without reading data. */
 int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *plan, struct lb_err *err);
 int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_err *err);

@@ -111,6 +111,16 @@ int cmd_backup(int argc, char **argv)
 		return cli_usage("backup", "refusing to write an image to a terminal; redirect "
 		                 "standard output or give a file name");
 	}
+	{
+		int replaces = 0;
+		if (lb_backup_check_dest(o.image, &replaces, &err)) {
+			free(parts);
+			return cli_error(&err);
+		}
+		if (replaces)
+			fprintf(stderr, "lifeboat: replacing the existing image %s (it stays as it is "
+			        "until the new one is complete)\n", o.image);
+	}
 	rc = lb_backup(&o, &rep, &err);
 	free(parts);
 	if (rc) {
