@@ -12,12 +12,27 @@ gpt_ok big.img
 check_ext src.img big.img $(part_start src.img 3)
 check_fat src.img big.img $(part_start src.img 2)
 [ "$(sgdisk -i 3 big.img | grep 'Partition unique GUID')" = "$(sgdisk -i 3 src.img | grep 'Partition unique GUID')" ] || fail "partition GUIDs changed"
+# verify --against compares what the restore promised: the protective MBR's size, the primary
+# header and the moved backup GPT by meaning, everything else byte for byte
+lb verify img.lbi --against big.img --quiet >/dev/null || { lb verify img.lbi --against big.img; fail "verify --against the larger restored disk"; }
+cp big.img bad.img; sgdisk -c 3:renamed bad.img >/dev/null
+lb_expect_fail 7 "differs from the image at offset" verify img.lbi --against bad.img
+cp big.img bad.img; sgdisk -U 11111111-2222-3333-4444-555555555555 bad.img >/dev/null
+lb_expect_fail 7 "another disk GUID" verify img.lbi --against bad.img
+cp big.img bad.img; printf '\x01' | dd of=bad.img bs=1 seek=459 conv=notrunc status=none
+lb_expect_fail 7 "offset 458 .*protective MBR" verify img.lbi --against bad.img
+cp big.img bad.img; printf 'X' | dd of=bad.img bs=1 seek=$(($(part_start src.img 1) + 100)) conv=notrunc status=none
+lb_expect_fail 7 "differs from the image at offset $(($(part_start src.img 1) + 100))" verify img.lbi --against bad.img
+# the image's bytes copied onto a larger disk without adjusting the GPT: not what restore does
+cp src.img bad.img; truncate -s 1G bad.img
+lb_expect_fail 7 "GPT" verify img.lbi --against bad.img
 # smaller, but every partition fits (the source's last partition ends at 258 MiB)
 truncate -s $((need)) small.img
 lb restore img.lbi small.img --yes --quiet
 gpt_ok small.img
 check_ext src.img small.img $(part_start src.img 3)
 cmp_range src.img small.img $(part_start src.img 4) 4096
+lb verify img.lbi --against small.img --quiet >/dev/null || { lb verify img.lbi --against small.img; fail "verify --against the smaller restored disk"; }
 # too small by one sector: refused, target untouched
 truncate -s $((need - 512)) tiny.img
 before=$(sum tiny.img)
@@ -31,4 +46,7 @@ lb backup m.img m.lbi --quiet
 truncate -s 62M m2.img
 lb restore m.lbi m2.img --yes --quiet
 check_ext m.img m2.img 1048576
+lb verify m.lbi --against m2.img --quiet >/dev/null || fail "verify --against the smaller MBR disk"
+cp m.img cut.img; truncate -s 50M cut.img   # partition 1 cut short: a real difference
+lb_expect_fail 7 "cut.img differs from the image: it is smaller" verify m.lbi --against cut.img
 echo ok
