@@ -112,6 +112,21 @@ check_fat() {
 	dd if="$dst" of=fat.img bs=1M iflag=skip_bytes,count_bytes skip="$doff" count="$size" status=none
 	fsck.fat -n fat.img >fsck.txt 2>&1 || { cat fsck.txt >&2; fail "fsck.fat found problems"; }
 }
+# check_gpt_disk SRC DST: DST (same size) holds what build_gpt_disk's SRC must give: the raw
+# areas byte for byte (MBR, GPT, gap, BIOS boot, swap header, backup GPT), every ext block in
+# use, both file trees, a valid GPT. Free space may differ.
+check_gpt_disk() {
+	local src=$1 dst=$2 size
+	size=$(stat -c %s "$src")
+	cmp_range "$src" "$dst" 0 $((2048 * 512))
+	cmp_range "$src" "$dst" "$(part_start "$src" 1)" "$(part_size "$src" 1)"
+	cmp_range "$src" "$dst" "$(part_start "$src" 4)" 4096
+	cmp_range "$src" "$dst" $((size - 33 * 512)) $((33 * 512))
+	check_fat "$src" "$dst" "$(part_start "$src" 2)"
+	cmp_ext_used "$src" "$dst" "$(part_start "$src" 3)"
+	check_ext "$src" "$dst" "$(part_start "$src" 3)"
+	gpt_ok "$dst"
+}
 gpt_ok() { # FILE: sgdisk -v clean and the backup header in the last sector
 	sgdisk -v "$1" >v.txt 2>&1; grep -q "No problems found" v.txt || { cat v.txt >&2; fail "sgdisk -v: $1"; }
 	local last=$(( $(stat -c %s "$1") / 512 - 1 ))
@@ -135,11 +150,13 @@ src, dst, off, doff, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.
 text = open(dump).read()
 bs = int(re.search(r'^Block size:\s+(\d+)', text, re.M).group(1))
 count = int(re.search(r'^Block count:\s+(\d+)', text, re.M).group(1))
+cm = re.search(r'^Cluster size:\s+(\d+)', text, re.M)
+per = int(cm.group(1)) // bs if cm else 1   # bigalloc: ranges name each cluster's first block
 free = [False] * count
 for m in re.finditer(r'^\s+Free blocks: ?(.*)$', text, re.M):
 	for r in filter(None, (x.strip() for x in m.group(1).split(','))):
 		a, _, b = r.partition('-')
-		for blk in range(int(a), int(b or a) + 1):
+		for blk in range(int(a), min(int(b or a) + per, count)):
 			free[blk] = True
 used = bad = 0
 with open(src, 'rb') as s, open(dst, 'rb') as d:
