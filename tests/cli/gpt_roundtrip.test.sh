@@ -35,4 +35,12 @@ random_target dmg-out.img 300
 lb restore dmg.lbi dmg-out.img --yes --quiet
 gpt_ok dmg-out.img
 check_ext src.img dmg-out.img $(part_start src.img 3)
+# verify --against compares what restore promised: the GPT it repaired by meaning; and the
+# damaged source itself still byte for byte
+lb verify dmg.lbi --against dmg-out.img --quiet >/dev/null || { lb verify dmg.lbi --against dmg-out.img; fail "verify --against the disk whose GPT restore repaired"; }
+lb verify dmg.lbi --against dmg.img --quiet >/dev/null || fail "verify --against the damaged source"
+lb_expect_fail 7 "differs from the image at offset" verify img.lbi --against dmg.img
+# with both GPT copies whole in the image, a changed partition entry is a difference
+sgdisk -c 3:renamed dst.img >/dev/null
+lb_expect_fail 7 "differs from the image at offset" verify img.lbi --against dst.img
 echo ok
