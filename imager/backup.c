@@ -56,9 +56,13 @@ int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *rep, struct
 	struct lb_plan plan;
 	int rc;
 	memset(rep, 0, sizeof *rep);
+	memset(&plan, 0, sizeof plan);
 	if ((rc = open_source(o->source, &src, err)))
 		return rc;
-	rc = lb_plan_build(&src, o->parts, o->nparts, &plan, err);
+	rc = lb_check_source(&src, "back up", o->allow_mounted, rep->source_note,
+	                     sizeof rep->source_note, err);
+	if (!rc)
+		rc = lb_plan_build(&src, o->parts, o->nparts, &plan, err);
 	if (!rc && lb_plan_to_report(&plan, rep))
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 	lb_plan_free(&plan);
@@ -356,7 +360,11 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		free(b);
 		return rc;
 	}
-	if ((rc = lb_check_image_dest(&src, o->image, err)))
+	if ((rc = lb_check_image_dest(&src, o->image, err)) ||
+	    (rc = lb_backup_check_dest(o->image, NULL, err)))
+		goto out_src;
+	if ((rc = lb_check_source(&src, "back up", o->allow_mounted, rep->source_note,
+	                          sizeof rep->source_note, err)))
 		goto out_src;
 	lb_prog_init(&b->prog, o->progress, o->progress_ctx);
 	lb_prog_phase(&b->prog, LB_PHASE_PLAN, 0);

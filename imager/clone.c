@@ -61,6 +61,8 @@ static int check(const struct lb_clone_opts *o, struct lb_dev *src, struct lb_pl
 		return rc;
 	if ((rc = lb_dev_open(src, o->source, 0, err)))
 		return rc;
+	if ((rc = lb_check_source(src, "clone", o->allow_mounted, NULL, 0, err)))
+		goto fail;
 	if ((rc = lb_plan_build(src, NULL, 0, plan, err)))
 		goto fail;
 	if ((rc = lb_dev_open(&t, o->target, 0, err)))
@@ -189,6 +191,7 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 		free(c);
 		return rc;
 	}
+	lb_check_source(&src, "clone", 1, rep->source_note, sizeof rep->source_note, err);
 	if (lb_plan_to_report(&c->plan, rep) || lb_chunker_init(&c->ch, &src, &c->plan, -1)) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;

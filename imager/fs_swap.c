@@ -39,7 +39,11 @@ static int swap_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_f
 	for (i = 0; i < 16 && h[1052 + i] >= 0x20 && h[1052 + i] < 0x7f; i++)
 		info->label[i] = (char)h[1052 + i];
 	info->label[i] = 0;
+	/* The header's last usable page (version 1) gives the area's end; what lies past it in
+	 * the partition is not swap, and the planner copies it raw. */
 	info->total = size;
+	if (le32(h + 1024) == 1 && le32(h + 1028) && (uint64_t)le32(h + 1028) < size / ps)
+		info->total = ((uint64_t)le32(h + 1028) + 1) * ps;
 	info->used = ps;
 	return 1;
 }

@@ -133,6 +133,8 @@ struct lb_report {
 	                         * clone --mapfile resuming: bytes an earlier run copied */
 	char *damage;           /* backup, clone with unreadable ranges: what they hit, one line each
 	                         * ("partition 3 (ext4):", "  file: /etc/passwd", ...) */
+	char source_note[800];  /* backup/clone of a mounted source: "/dev/sdb2 is mounted
+	                         * read-write on /mnt: this copy is crash-consistent at best" */
 };
 void lb_report_free(struct lb_report *r);
 
@@ -152,8 +154,15 @@ struct lb_backup_opts {
 	void *progress_ctx;
 	int retries;            /* extra sector-by-sector passes over unreadable sectors */
 	const char *mapfile;    /* write a GNU ddrescue mapfile of what was read (NULL = none) */
+	int allow_mounted;      /* copy a source with a filesystem mounted read-write (refused
+	                         * otherwise); the report's source_note says what that means */
 };
 
+/* Checks where a backup would save IMAGE, before anything is read (lb_backup checks again):
+ * refuses a folder, a missing folder or one that cannot be written, and an existing file that
+ * is not a Lifeboat image. *replaces (may be NULL) = 1 when an image of that name exists: it
+ * is replaced once the new one is complete (until then it stays as it was). */
+int lb_backup_check_dest(const char *image, int *replaces, struct lb_err *err);
 /* Decide per partition what will be read, without reading data. */
 int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *plan, struct lb_err *err);
 int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_err *err);
@@ -227,6 +236,7 @@ struct lb_clone_opts {
 	const char *source, *target;
 	int verify;
 	int threads;
+	int allow_mounted;      /* as in lb_backup_opts */
 	lb_progress_fn progress;
 	void *progress_ctx;
 	int retries;            /* extra sector-by-sector passes over unreadable sectors */

@@ -59,6 +59,17 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 		snprintf(row->reason, sizeof row->reason, "%s", !strcmp(method, "header") ?
 		         "swap: only the header is kept, the rest is scratch space" :
 		         "only blocks the filesystem uses");
+		/* Past the filesystem's end the partition is not the filesystem's: md RAID 0.90/1.0
+		 * superblocks live there, and whatever a shrunken filesystem left behind. */
+		if (info->total && info->total < size) {
+			char slack[32];
+			if (lb_ext_add(&x, start + info->total, size - info->total) < 0)
+				rc = -ENOMEM;
+			lb_ext_normalize(&x);
+			snprintf(row->reason + strlen(row->reason), sizeof row->reason -
+			         strlen(row->reason), "; the %s after its end copied raw",
+			         lb_human_size(size - info->total, slack, sizeof slack));
+		}
 	} else {
 		method = "raw";
 		x.n = 0;

@@ -46,6 +46,9 @@ static int place(const struct lb_restore_opts *o, const struct lb_image_info *in
 	memset(p, 0, sizeof *p);
 	*fs_sector = 0;
 	snprintf(p->target, sizeof p->target, "%s", o->target);
+	if (!info->src_size)   /* made before backup refused empty sources */
+		return lb_fail(err, LB_EREFUSED, "refusing to restore %s: it is the image of an empty "
+		               "(0-byte) source and holds nothing", image_name(o->image));
 	if ((rc = lb_check_target(o->target, o->image, NULL, err)))
 		return rc;
 	if ((rc = lb_dev_open(&t, o->target, 0, err)))

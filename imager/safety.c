@@ -73,6 +73,25 @@ static int in_use(const struct ident *t, const char *target, struct lb_err *err)
 	return 0;
 }
 
+/* A 0-byte target (a card reader with no card, an unattached loop device, an empty file)
+ * would take nothing and report success. */
+static int check_not_empty(const char *target, struct lb_err *err)
+{
+	struct lb_dev d;
+	struct lb_err e = { 0 };
+	uint64_t size;
+	if (lb_dev_open(&d, target, 0, &e))
+		return 0;   /* opening it for writing says what is wrong */
+	size = d.size;
+	lb_dev_close(&d);
+	if (!size)
+		return lb_fail(err, LB_EREFUSED, "refusing to write to %s: it is empty (0 bytes): a "
+		               "card reader with no card, a loop device with no file attached, or an "
+		               "empty file (to restore into a new disk-image file, give it a size first, "
+		               "e.g. truncate -s 20G FILE)", target);
+	return 0;
+}
+
 int lb_check_target(const char *target, const char *image, const char *source, struct lb_err *err)
 {
 	struct ident t, o;
@@ -82,6 +101,8 @@ int lb_check_target(const char *target, const char *image, const char *source, s
 		               "%s%s", target, strerror(errno), errno == ENOENT ? " (to restore into a new "
 		               "disk-image file, create it first, e.g. truncate -s 20G FILE)" : "");
 	if ((rc = in_use(&t, target, err)))
+		return rc;
+	if ((rc = check_not_empty(target, err)))
 		return rc;
 	if (image && strcmp(image, "-") && ident_of(image, &o) == 0) {
 		dev_t fdev;
@@ -124,5 +145,58 @@ int lb_check_image_dest(const struct lb_dev *src, const char *image, struct lb_e
 		return lb_fail(err, LB_EREFUSED, "refusing to save the image on %s: that is the disk "
 		               "being backed up, and Lifeboat never writes to a source. Save it on "
 		               "another disk", src->path);
+	return 0;
+}
+
+/* The highest mount state among the devices that show the source's bytes: the disk (and its
+ * partitions when it is a whole disk), and every loop device over the source file — or over
+ * the file behind a loop device given as the source. */
+static int source_mount_state(const struct lb_dev *src, char *what, size_t len)
+{
+	dev_t loops[32], fdev;
+	ino_t fino;
+	int state = 0, n = 0;
+	if (src->is_blk) {
+		dev_t whole = lb_whole_disk(src->rdev);
+		state = lb_disk_mount_state(src->rdev, src->rdev == whole, what, len);
+		if (src->rdev == whole && lb_loop_file_of(src->rdev, &fdev, &fino))
+			n = lb_loops_backed_by(fdev, fino, loops, 32);
+	} else {
+		n = lb_loops_backed_by(src->st_dev, src->ino, loops, 32);
+	}
+	for (int i = 0; i < n && state < 2; i++) {
+		char w[512];
+		int s = loops[i] == src->rdev ? 0 : lb_disk_mount_state(loops[i], 1, w, sizeof w);
+		if (s > state) {
+			snprintf(what, len, "%s (a loop device over %s)", w, src->is_blk ? "the same file" :
+			         src->path);
+			state = s;
+		}
+	}
+	return state;
+}
+
+int lb_check_source(const struct lb_dev *src, const char *verb, int allow_mounted, char *note,
+                    size_t len, struct lb_err *err)
+{
+	char what[768];
+	int state;
+	if (note && len)
+		note[0] = 0;
+	if (!src->size)
+		return lb_fail(err, LB_EREFUSED, "refusing to %s %s: it is empty (0 bytes): a card "
+		               "reader with no card, a loop device with no file attached, or an empty "
+		               "file? Insert the medium or pick another source", verb, src->path);
+	state = source_mount_state(src, what, sizeof what);
+	if (state == 2 && !allow_mounted)
+		return lb_fail(err, LB_EREFUSED, "refusing to %s %s: %s, so it changes while it is "
+		               "copied. Unmount it or remount it read-only (mount -o remount,ro), or "
+		               "allow it (--allow-mounted) for a copy that is crash-consistent at best",
+		               verb, src->path, what);
+	if (state == 2 && note)
+		snprintf(note, len, "%s: this copy is crash-consistent at best (as after a power cut)",
+		         what);
+	else if (state == 1 && note)
+		snprintf(note, len, "%s: nothing can change it while it is copied", what);
 	return 0;
 }

@@ -11,4 +11,11 @@ int lb_check_target(const char *target, const char *image, const char *source,
                     struct lb_err *err);
 /* Refuses an image path that lives on the backup's source disk (or is the source file). */
 int lb_check_image_dest(const struct lb_dev *src, const char *image, struct lb_err *err);
+/* Refuses a backup or clone source (verb: "back up", "clone") that is empty (0 bytes: no
+ * medium, an unattached loop device) or has a filesystem mounted read-write on it — the disk,
+ * a partition of it, or a loop device over the source file — since it would change while it
+ * is copied. allow_mounted permits the latter. note (may be NULL) gets a sentence for the
+ * report when the source is mounted: read-write (crash-consistent at best) or read-only. */
+int lb_check_source(const struct lb_dev *src, const char *verb, int allow_mounted, char *note,
+                    size_t len, struct lb_err *err);
 #endif

@@ -157,6 +157,54 @@ void lb_imgw_abort(struct lb_imgw *w)
 		unlink(tmp_name(w, (uint32_t)i, tmp, sizeof tmp));
 }
 
+int lb_backup_check_dest(const char *image, int *replaces, struct lb_err *err)
+{
+	char copy[PATH_MAX], *dir;
+	struct stat st;
+	if (replaces)
+		*replaces = 0;
+	if (!image || !*image)
+		return lb_fail(err, LB_EUSAGE, "no image path given");
+	if (!strcmp(image, "-"))
+		return 0;
+	if (stat(image, &st) == 0) {
+		char sig[8];
+		ssize_t n;
+		int fd;
+		if (S_ISDIR(st.st_mode))
+			return lb_fail(err, LB_EUSAGE, "%s is a folder: give the image a file name in it, "
+			               "e.g. %s/disk.lbi", image, image);
+		if (!S_ISREG(st.st_mode))
+			return 0;   /* a device: lb_check_image_dest says what to do */
+		if (st.st_size == 0)
+			return 0;
+		/* Only an image is replaced: a name typed by mistake must not cost another file. */
+		fd = open(image, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, sig, sizeof sig) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n != (ssize_t)sizeof sig || memcmp(sig, "LIFEBOAT", 8))
+			return lb_fail(err, LB_EREFUSED, "refusing to replace %s: it exists and is not a "
+			               "Lifeboat image. Remove it, or choose another name", image);
+		if (replaces)
+			*replaces = 1;
+	}
+	snprintf(copy, sizeof copy, "%s", image);
+	dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		return lb_fail(err, errno == ENOENT ? LB_ENOENT : LB_EIO, "cannot save the image in %s: "
+		               "%s%s", dir, strerror(errno), errno == ENOENT ? " (create the folder "
+		               "first, or choose another)" : "");
+	if (!S_ISDIR(st.st_mode))
+		return lb_fail(err, LB_EUSAGE, "cannot save the image as %s: %s is not a folder", image,
+		               dir);
+	if (access(dir, W_OK | X_OK) < 0)
+		return lb_fail(err, LB_EIO, "cannot save the image in %s: %s%s", dir, strerror(errno),
+		               errno == EROFS ? " (mounted read-only)" : errno == EACCES ? " (no "
+		               "permission to write there)" : "");
+	return 0;
+}
+
 /* ---- reading ---- */
 
 static int check_header(const uint8_t *buf, const char *name, uint32_t index,

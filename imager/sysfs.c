@@ -171,20 +171,18 @@ static int has_holders(dev_t dev)
 	return n;
 }
 
-/* Calls check for the disk and each of its partitions until one reports use. */
-int lb_disk_in_use(dev_t disk, char *what, size_t len)
+/* The disk and each of its partitions (device numbers and kernel names); returns how many. */
+static int disk_devs(dev_t disk, dev_t *devs, char (*names)[64], int max)
 {
-	char p[PATH_MAX], f[PATH_MAX + 300], v[32], mp[PATH_MAX];
+	char p[PATH_MAX], f[PATH_MAX + 300], v[32];
 	DIR *d;
 	struct dirent *e;
-	dev_t devs[LB_MAX_DEVS_IN_USE_CHECK];
-	char names[LB_MAX_DEVS_IN_USE_CHECK][64];
-	int n = 0, hit = 0;
+	int n = 0;
 	sys_path(disk, p, sizeof p);
 	devs[n] = disk;
 	snprintf(names[n++], sizeof names[0], "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
 	d = opendir(p);
-	while (d && (e = readdir(d)) && n < LB_MAX_DEVS_IN_USE_CHECK) {
+	while (d && (e = readdir(d)) && n < max) {
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(f, sizeof f, "%s/%s/partition", p, e->d_name);
@@ -198,6 +196,16 @@ int lb_disk_in_use(dev_t disk, char *what, size_t len)
 	}
 	if (d)
 		closedir(d);
+	return n;
+}
+
+/* Calls check for the disk and each of its partitions until one reports use. */
+int lb_disk_in_use(dev_t disk, char *what, size_t len)
+{
+	char mp[PATH_MAX];
+	dev_t devs[LB_MAX_DEVS_IN_USE_CHECK];
+	char names[LB_MAX_DEVS_IN_USE_CHECK][64];
+	int n = disk_devs(disk, devs, names, LB_MAX_DEVS_IN_USE_CHECK), hit = 0;
 	for (int i = 0; i < n && !hit; i++) {
 		if (lb_mountpoint_of(devs[i], mp, sizeof mp)) {
 			snprintf(what, len, "/dev/%s is mounted on %s", names[i], mp);
@@ -241,10 +249,16 @@ dev_t lb_partition_dev(dev_t disk, int number, char *name, size_t len)
 
 dev_t lb_loop_backing(dev_t st_dev, ino_t ino)
 {
+	dev_t found = 0;
+	return lb_loops_backed_by(st_dev, ino, &found, 1) ? found : 0;
+}
+
+int lb_loops_backed_by(dev_t st_dev, ino_t ino, dev_t *out, int max)
+{
 	DIR *d = opendir("/sys/block");
 	struct dirent *e;
-	dev_t found = 0;
-	while (d && !found && (e = readdir(d))) {
+	int n = 0;
+	while (d && n < max && (e = readdir(d))) {
 		char f[PATH_MAX], v[PATH_MAX], devs[32];
 		struct stat st;
 		if (strncmp(e->d_name, "loop", 4))
@@ -254,9 +268,74 @@ dev_t lb_loop_backing(dev_t st_dev, ino_t ino)
 			continue;
 		snprintf(f, sizeof f, "/sys/block/%s/dev", e->d_name);
 		if (read_line(f, devs, sizeof devs) == 0)
-			found = parse_dev(devs);
+			out[n++] = parse_dev(devs);
 	}
 	if (d)
 		closedir(d);
-	return found;
+	return n;
+}
+
+int lb_loop_file_of(dev_t dev, dev_t *st_dev, ino_t *ino)
+{
+	char p[PATH_MAX], f[PATH_MAX + 32], v[PATH_MAX];
+	struct stat st;
+	sys_path(dev, p, sizeof p);
+	snprintf(f, sizeof f, "%s/loop/backing_file", p);
+	if (read_line(f, v, sizeof v) || stat(v, &st))
+		return 0;
+	*st_dev = st.st_dev;
+	*ino = st.st_ino;
+	return 1;
+}
+
+/* One line of /proc/self/mountinfo: "36 35 98:0 /root /mnt rw,noatime - ext4 /dev/x rw,..."
+ * The superblock's options (after " - ") say whether the filesystem itself can change: a
+ * read-only bind mount of a read-write filesystem still changes. */
+int lb_mount_state(dev_t dev, char *mp, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int state = 0;
+	if (!f)
+		return 0;
+	while (state < 2 && fgets(line, sizeof line, f)) {
+		char devs[32], point[PATH_MAX], sopts[256];
+		const char *sep = strstr(line, " - ");
+		if (sscanf(line, "%*d %*d %31s %*s %4095s", devs, point) != 2 || parse_dev(devs) != dev)
+			continue;
+		if (!sep || sscanf(sep + 3, "%*s %*s %255s", sopts) != 1)
+			sopts[0] = 0;
+		if (strncmp(sopts, "ro", 2) || (sopts[2] && sopts[2] != ',')) {
+			snprintf(mp, len, "%s", point);
+			state = 2;
+		} else if (!state) {
+			snprintf(mp, len, "%s", point);
+			state = 1;
+		}
+	}
+	fclose(f);
+	return state;
+}
+
+int lb_disk_mount_state(dev_t disk, int with_parts, char *what, size_t len)
+{
+	char mp[PATH_MAX];
+	dev_t devs[LB_MAX_DEVS_IN_USE_CHECK];
+	char names[LB_MAX_DEVS_IN_USE_CHECK][64];
+	int n = with_parts ? disk_devs(disk, devs, names, LB_MAX_DEVS_IN_USE_CHECK) : 1, state = 0;
+	if (!with_parts) {
+		char p[PATH_MAX];
+		devs[0] = disk;
+		sys_path(disk, p, sizeof p);
+		snprintf(names[0], sizeof names[0], "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
+	}
+	for (int i = 0; i < n && state < 2; i++) {
+		int s = lb_mount_state(devs[i], mp, sizeof mp);
+		if (s > state) {
+			snprintf(what, len, "/dev/%s is mounted %s on %s", names[i],
+			         s == 2 ? "read-write" : "read-only", mp);
+			state = s;
+		}
+	}
+	return state;
 }

@@ -207,6 +207,8 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 	        lb_human_size(r->disk_area_bytes, c, sizeof c));
 	if (r->table_note[0])
 		fprintf(f, "partition table: %s\n", r->table_note);
+	if (r->source_note[0])
+		fprintf(f, "source: %s\n", r->source_note);
 }
 
 void cli_print_bad(const struct lb_report *r, const char *where, const char *mapfile)

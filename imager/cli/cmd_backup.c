@@ -43,7 +43,7 @@ int cmd_backup(int argc, char **argv)
 		{ "no-split", no_argument, 0, 'S' }, { "note", required_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "plan", no_argument, 0, 'P' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
-		{ 0, 0, 0, 0 },
+		{ "allow-mounted", no_argument, 0, 'M' }, { 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
 	struct lb_report rep;
@@ -83,6 +83,7 @@ int cmd_backup(int argc, char **argv)
 				return cli_usage("backup", "--retries takes 0 to 100 (got '%s')", optarg);
 			break;
 		case 'm': o.mapfile = optarg; break;
+		case 'M': o.allow_mounted = 1; break;
 		default: return cli_usage("backup", "unknown option");
 		}
 	}
@@ -110,6 +111,16 @@ int cmd_backup(int argc, char **argv)
 		return cli_usage("backup", "refusing to write an image to a terminal; redirect "
 		                 "standard output or give a file name");
 	}
+	{
+		int replaces = 0;
+		if (lb_backup_check_dest(o.image, &replaces, &err)) {
+			free(parts);
+			return cli_error(&err);
+		}
+		if (replaces)
+			fprintf(stderr, "lifeboat: replacing the existing image %s (it stays as it is "
+			        "until the new one is complete)\n", o.image);
+	}
 	rc = lb_backup(&o, &rep, &err);
 	free(parts);
 	if (rc) {
@@ -124,6 +135,8 @@ int cmd_backup(int argc, char **argv)
 		        lb_human_size(rep.bytes_written, b, sizeof b), rep.segments,
 		        rep.segments == 1 ? "" : "s", rep.seconds,
 		        strcmp(o.image, "-") ? o.image : "standard output");
+	} else if (rep.source_note[0]) {
+		fprintf(stderr, "lifeboat: source: %s\n", rep.source_note);
 	}
 	if (rep.nbad) {
 		cli_print_bad(&rep, "in the image", o.mapfile);

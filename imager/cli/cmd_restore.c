@@ -123,7 +123,7 @@ int cmd_clone(int argc, char **argv)
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
-		{ 0, 0, 0, 0 },
+		{ "allow-mounted", no_argument, 0, 'M' }, { 0, 0, 0, 0 },
 	};
 	struct lb_clone_opts o = { 0 };
 	struct lb_target_plan plan;
@@ -146,6 +146,7 @@ int cmd_clone(int argc, char **argv)
 				return cli_usage("clone", "--retries takes 0 to 100 (got '%s')", optarg);
 			break;
 		case 'm': o.mapfile = optarg; break;
+		case 'M': o.allow_mounted = 1; break;
 		default: return cli_usage("clone", "unknown option");
 		}
 	}
@@ -177,6 +178,8 @@ int cmd_clone(int argc, char **argv)
 		if (rep.bytes_same)
 			fprintf(stderr, "resumed from %s: %s were copied by an earlier run (not read or "
 			        "checked again)\n", o.mapfile, lb_human_size(rep.bytes_same, a, sizeof a));
+	} else if (rep.source_note[0]) {
+		fprintf(stderr, "lifeboat: source: %s\n", rep.source_note);
 	}
 	if (rep.nbad) {
 		cli_print_bad(&rep, "on the target", o.mapfile);

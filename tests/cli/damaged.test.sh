@@ -9,7 +9,7 @@ mkdir t; cp -r /usr/include/linux t/; head -c 2M /dev/urandom >t/r.bin
 mk_ext src.img 1 ext4 t
 lb backup src.img img.lbi --quiet
 size=$(stat -c %s img.lbi)
-truncate -s 48M dst.img
+random_target dst.img 48; cp dst.img clean.img
 clean=$(sum dst.img)
 damaged='truncated|incomplete|ends early|end marker|too short|damaged|corrupted|empty'
 
@@ -45,7 +45,7 @@ cp img.lbi flip.lbi
 printf '\xff\xff\xff\xff' | dd of=flip.lbi bs=1 seek=$((size / 2)) conv=notrunc status=none
 lb_expect_fail 3 "damaged" restore flip.lbi dst.img --yes
 grep -q "did NOT complete" err.txt || fail "a failed restore did not say so"
-rm dst.img; truncate -s 48M dst.img
+cp clean.img dst.img
 
 # segments: missing middle, missing last, one from another image
 lb backup src.img s.lbi --split 2M --quiet

@@ -16,10 +16,11 @@ while read -r type opts; do
 	saved=$(lb info img$n.lbi --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_bytes"])')
 	used=$(dumpe2fs -h fs$n.img 2>/dev/null | awk -F: '/^Block count/{c=$2} /^Free blocks/{f=$2} /^Block size/{b=$2} END{print (c-f)*b}')
 	[ "$saved" -le $((used + 2 * 65536 + 1024 * 1024)) ] || fail "$type $opts: read $saved bytes, more than the $used used"
-	truncate -s 96M out$n.img
+	random_target out$n.img 96
 	lb restore img$n.lbi out$n.img --yes --quiet
 	[ "$(sum fs$n.img)" = "$before" ] || fail "source changed"
 	check_ext fs$n.img out$n.img 0
+	cmp_ext_used fs$n.img out$n.img 0
 	echo "ok: $type $opts"
 done <<'LIST'
 ext2 -b 1024

@@ -7,7 +7,7 @@
 random_disk src.img 192
 sgdisk -n1:2048:+96M src.img >/dev/null
 mk_ext src.img 1 ext4 "" >/dev/null      # an ext4 area (planned by libext2fs), the rest raw
-truncate -s 192M dst.img
+random_target dst.img 192
 clean=$(sum dst.img)
 incomplete='incomplete|truncated|ends early|end marker|missing'
 

@@ -112,8 +112,72 @@ check_fat() {
 	dd if="$dst" of=fat.img bs=1M iflag=skip_bytes,count_bytes skip="$doff" count="$size" status=none
 	fsck.fat -n fat.img >fsck.txt 2>&1 || { cat fsck.txt >&2; fail "fsck.fat found problems"; }
 }
+# check_gpt_disk SRC DST: DST (same size) holds what build_gpt_disk's SRC must give: the raw
+# areas byte for byte (MBR, GPT, gap, BIOS boot, swap header, backup GPT), every ext block in
+# use, both file trees, a valid GPT. Free space may differ.
+check_gpt_disk() {
+	local src=$1 dst=$2 size
+	size=$(stat -c %s "$src")
+	cmp_range "$src" "$dst" 0 $((2048 * 512))
+	cmp_range "$src" "$dst" "$(part_start "$src" 1)" "$(part_size "$src" 1)"
+	cmp_range "$src" "$dst" "$(part_start "$src" 4)" 4096
+	cmp_range "$src" "$dst" $((size - 33 * 512)) $((33 * 512))
+	check_fat "$src" "$dst" "$(part_start "$src" 2)"
+	cmp_ext_used "$src" "$dst" "$(part_start "$src" 3)"
+	check_ext "$src" "$dst" "$(part_start "$src" 3)"
+	gpt_ok "$dst"
+}
 gpt_ok() { # FILE: sgdisk -v clean and the backup header in the last sector
 	sgdisk -v "$1" >v.txt 2>&1; grep -q "No problems found" v.txt || { cat v.txt >&2; fail "sgdisk -v: $1"; }
 	local last=$(( $(stat -c %s "$1") / 512 - 1 ))
 	[ "$(dd if="$1" bs=512 skip=$last count=1 status=none | head -c 8)" = "EFI PART" ] || fail "no backup GPT header in the last sector of $1"
+}
+
+# A restore or clone target that held other data before, as reused disks do: random bytes,
+# so a range the restore should have written (zeros included) but did not shows up.
+random_target() { # FILE SIZE_MIB
+	dd if=/dev/urandom of="$1" bs=1M count="$2" status=none
+}
+# cmp_ext_used SRC DST OFFSET [DST_OFFSET]: every block the source ext filesystem's bitmaps
+# mark in use (read by dumpe2fs, not by Lifeboat) is byte-identical on DST — zero blocks
+# included; free blocks may differ.
+cmp_ext_used() {
+	local src=$1 dst=$2 off=$3 doff=${4:-$3}
+	dumpe2fs "$src?offset=$off" >dumpe2fs.txt 2>/dev/null || fail "dumpe2fs cannot read $src at $off"
+	python3 - "$src" "$dst" "$off" "$doff" dumpe2fs.txt <<'PY' || fail "used ext blocks differ ($src@$off vs $dst@$doff)"
+import re, sys
+src, dst, off, doff, dump = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+text = open(dump).read()
+bs = int(re.search(r'^Block size:\s+(\d+)', text, re.M).group(1))
+count = int(re.search(r'^Block count:\s+(\d+)', text, re.M).group(1))
+cm = re.search(r'^Cluster size:\s+(\d+)', text, re.M)
+per = int(cm.group(1)) // bs if cm else 1   # bigalloc: ranges name each cluster's first block
+free = [False] * count
+for m in re.finditer(r'^\s+Free blocks: ?(.*)$', text, re.M):
+	for r in filter(None, (x.strip() for x in m.group(1).split(','))):
+		a, _, b = r.partition('-')
+		for blk in range(int(a), min(int(b or a) + per, count)):
+			free[blk] = True
+used = bad = 0
+with open(src, 'rb') as s, open(dst, 'rb') as d:
+	blk = 0
+	while blk < count:
+		if free[blk]:
+			blk += 1
+			continue
+		end = blk
+		while end < count and not free[end]:
+			end += 1
+		s.seek(off + blk * bs); d.seek(doff + blk * bs)
+		a, b = s.read((end - blk) * bs), d.read((end - blk) * bs)
+		used += end - blk
+		if a != b:
+			at = next(i for i in range(len(a)) if i >= len(b) or a[i] != b[i])
+			print(f"block {blk + at // bs} (in use) differs", file=sys.stderr)
+			sys.exit(1)
+		blk = end
+if used < 16:
+	print("no used blocks found", file=sys.stderr)
+	sys.exit(1)
+PY
 }

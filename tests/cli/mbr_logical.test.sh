@@ -23,7 +23,7 @@ lb backup src.img img.lbi --quiet
 lb info img.lbi >info.txt
 grep -Eq "^5 .*ext3 .*used" info.txt || { cat info.txt; fail "logical ext3 not imaged by used blocks"; }
 grep -Eq "^2 .*raw" info.txt || fail "unknown partition not raw"
-truncate -s 200M dst.img
+random_target dst.img 200
 lb restore img.lbi dst.img --yes --quiet
 [ "$(sum src.img)" = "$before" ] || fail "source changed"
 [ "$(sfdisk -d src.img | sed -e 1,3d -e 's/^src.img//')" = "$(sfdisk -d dst.img | sed -e 1,3d -e 's/^dst.img//')" ] || fail "partition tables differ"
@@ -34,6 +34,8 @@ for p in 5 6; do  # EBRs: the sector before each logical partition
 done
 check_ext src.img dst.img $(part_start src.img 1)
 check_ext src.img dst.img $(part_start src.img 5)
+cmp_ext_used src.img dst.img $(part_start src.img 1)
+cmp_ext_used src.img dst.img $(part_start src.img 5)
 check_fat src.img dst.img $(part_start src.img 6)
 lb info img.lbi | grep -Eq "^7 .*vfat .*used" || fail "FAT12 not imaged by used blocks"
 check_fat src.img dst.img $(part_start src.img 7)

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 build_gpt_disk src.img
 lb backup src.img img.lbi --quiet
-truncate -s 300M dst.img
+random_target dst.img 300
 lb restore img.lbi dst.img --yes --quiet
 # unchanged target: nothing rewritten
 lb restore img.lbi dst.img --yes --resume 2>err.txt
@@ -20,10 +20,9 @@ check_ext src.img dst.img $off
 check_fat src.img dst.img $(part_start src.img 2)
 lb verify img.lbi --against dst.img --quiet >/dev/null
 # an interrupted restore, then --resume
-truncate -s 0 k.img; truncate -s 300M k.img
+random_target k.img 300
 lb restore img.lbi k.img --yes --quiet --no-verify & pid=$!
 sleep 0.3; kill -KILL $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
 lb restore img.lbi k.img --yes --resume --quiet
-check_ext src.img k.img $off
-gpt_ok k.img
+check_gpt_disk src.img k.img
 echo ok

@@ -18,7 +18,7 @@ lb_expect_fail 4 "add --yes" restore img.lbi src.img
 [ "$(sum src.img)" = "$before" ] || fail "a refused operation changed the source"
 
 # clone between files, onto a larger file
-truncate -s 400M c.img
+random_target c.img 400
 lb clone src.img c.img --yes --quiet
 [ "$(sum src.img)" = "$before" ] || fail "clone changed its source"
 gpt_ok c.img
@@ -28,16 +28,16 @@ check_fat src.img c.img $(part_start src.img 2)
 # loop devices: block-device code paths and mount checks
 L1=$(losetup -f --show src.img 2>/dev/null) || skip "no loop devices here (file tests passed)"
 LOOPS="$L1"
-truncate -s 300M t.img
+random_target t.img 300
 L2=$(losetup -f --show t.img); LOOPS="$LOOPS $L2"
 lb backup "$L1" dev.lbi --quiet
 lb restore dev.lbi "$L2" --yes --quiet
-check_ext src.img t.img $(part_start src.img 3)
+check_gpt_disk src.img t.img
 lb verify dev.lbi --against "$L2" --quiet >/dev/null
-truncate -s 300M t2.img
+random_target t2.img 300
 L3=$(losetup -f --show t2.img); LOOPS="$LOOPS $L3"
 lb clone "$L1" "$L3" --yes --quiet
-check_ext src.img t2.img $(part_start src.img 3)
+check_gpt_disk src.img t2.img
 lb_expect_fail 4 "same disk" clone "$L1" "$L1" --yes
 # a mounted target, and the file behind it
 truncate -s 64M fs.img; mke2fs -q -F -t ext4 fs.img
