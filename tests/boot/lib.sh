@@ -115,3 +115,52 @@ compare_demo() {
 	diff -r --no-dereference "$tree" "$T/dst-tree" || die "restored files differ from the source's"
 	rm -f "$T/src-esp" "$T/dst-esp" "$T/dst-ext4"
 }
+
+# ---- the TUI over the serial console, in tmux session $s (console copied to $T/console.log)
+screen() { tmux capture-pane -p -t "$s" 2>/dev/null; }
+keys() { tmux send-keys -t "$s" "$@"; }
+# fail MESSAGE: the screen and the console's end, then die
+fail() {
+	echo "---- screen"; screen | awk '{ l[NR] = $0 } NF { last = NR } END { for (i = 1; i <= last; i++) print l[i] }'
+	echo "---- console (last 30 lines, escapes stripped)"
+	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][0-9A-Za-z]//g' "$T/console.log" | tr -d '\r' | grep -a . | tail -n 30
+	die "$*"
+}
+# wait_for TEXT [SECONDS]: until the screen shows TEXT (fixed string)
+wait_for() {
+	local deadline=$((SECONDS + ${2:-20}))
+	while [ $SECONDS -lt $deadline ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.3
+	done
+	fail "waited ${2:-20} s for: $1"
+}
+# wait_re ERE [SECONDS]: until a line of the screen matches ERE (the serial line is slow: a
+# screen's title shows before the rest of it is drawn)
+wait_re() {
+	local deadline=$((SECONDS + ${2:-20}))
+	while [ $SECONDS -lt $deadline ]; do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.3
+	done
+	fail "waited ${2:-20} s for a line matching: $1"
+}
+# pick ERE: Down/Up, one press at a time (unselectable headings are skipped by the list), until
+# the selected row ('>') matches ERE
+pick() {
+	local scr again from to i
+	for i in $(seq 1 40); do
+		# decide on a screen that has stopped changing: one half drawn over the last can show
+		# the old screen's '>' row
+		scr=$(screen); sleep 0.3; again=$(screen)
+		[ "$scr" = "$again" ] || continue
+		grep -E -- '^ *>' <<<"$scr" | head -1 | grep -qE -- "$1" && return 0
+		from=$(grep -nE -- '^ *>' <<<"$scr" | head -1 | cut -d: -f1)
+		to=$(grep -nE -- "$1" <<<"$scr" | head -1 | cut -d: -f1)
+		if [ -n "$from" ] && [ -n "$to" ]; then
+			if [ "$from" -lt "$to" ]; then keys Down; else keys Up; fi
+		fi
+		sleep 0.5
+	done
+	fail "could not select a row matching '$1'"
+}

@@ -31,51 +31,6 @@ tmux new-session -d -s "$s" -x 120 -y 40 "$(printf '%q ' "${q[@]}"); echo '[qemu
 	|| die "tmux failed"
 trap 'tmux kill-session -t "$s" 2>/dev/null; cleanup' EXIT
 tmux pipe-pane -t "$s" "cat >>$T/console.log"
-screen() { tmux capture-pane -p -t "$s" 2>/dev/null; }
-keys() { tmux send-keys -t "$s" "$@"; }
-fail() {
-	echo "---- screen"; screen | awk '{ l[NR] = $0 } NF { last = NR } END { for (i = 1; i <= last; i++) print l[i] }'
-	echo "---- console (last 30 lines, escapes stripped)"
-	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][0-9A-Za-z]//g' "$T/console.log" | tr -d '\r' | grep -a . | tail -n 30
-	die "$*"
-}
-# wait_for TEXT [SECONDS]: until the screen shows TEXT (fixed string)
-wait_for() {
-	local deadline=$((SECONDS + ${2:-20}))
-	while [ $SECONDS -lt $deadline ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.3
-	done
-	fail "waited ${2:-20} s for: $1"
-}
-# wait_re ERE [SECONDS]: until a line of the screen matches ERE (the serial line is slow: a
-# screen's title shows before the rest of it is drawn)
-wait_re() {
-	local deadline=$((SECONDS + ${2:-20}))
-	while [ $SECONDS -lt $deadline ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.3
-	done
-	fail "waited ${2:-20} s for a line matching: $1"
-}
-# pick ERE: move the selection (the row starting with '>') to the first row matching ERE, with
-# as many Up/Down presses as rows between them, and wait until the screen shows it there
-pick() {
-	local scr from to tries=0
-	# the serial line may still be drawing the list: look again for a few seconds
-	while :; do
-		scr=$(screen)
-		from=$(grep -nE -- '^ *>' <<<"$scr" | head -1 | cut -d: -f1)
-		to=$(grep -nE -- "$1" <<<"$scr" | head -1 | cut -d: -f1)
-		[ -n "$from" ] && [ -n "$to" ] && break
-		tries=$((tries + 1))
-		[ $tries -lt 30 ] || fail "no selected row or no row matching '$1'"
-		sleep 0.3
-	done
-	while [ "$from" -lt "$to" ]; do keys Down; from=$((from + 1)); done
-	while [ "$from" -gt "$to" ]; do keys Up; from=$((from - 1)); done
-	wait_re "^ *>.*$1"
-}
 
 wait_re 'What to do|interactive screens are not built yet' ${LB_BOOT_TIMEOUT:-120}
 screen | grep -q 'interactive screens are not built yet' && skip "the TUI is not built yet"

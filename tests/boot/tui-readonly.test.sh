@@ -58,45 +58,6 @@ QEMU_START=$(date +%s.%N)
 tmux new-session -d -s "$s" -x 120 -y 40 "$(printf '%q ' "${q[@]}"); echo '[qemu exited]'; sleep 600" \
 	|| die "tmux failed"
 tmux pipe-pane -t "$s" "cat >>$T/console.log"
-screen() { tmux capture-pane -p -t "$s" 2>/dev/null; }
-keys() { tmux send-keys -t "$s" "$@"; }
-fail() {
-	echo "---- screen"; screen | awk '{ l[NR] = $0 } NF { last = NR } END { for (i = 1; i <= last; i++) print l[i] }'
-	echo "---- console (last 30 lines, escapes stripped)"
-	sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][0-9A-Za-z]//g' "$T/console.log" | tr -d '\r' | grep -a . | tail -n 30
-	die "$*"
-}
-wait_for() {   # TEXT [SECONDS]: until the screen shows TEXT (fixed string)
-	local deadline=$((SECONDS + ${2:-20}))
-	while [ $SECONDS -lt $deadline ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.3
-	done
-	fail "waited ${2:-20} s for: $1"
-}
-wait_re() {    # ERE [SECONDS]: until a line of the screen matches
-	local deadline=$((SECONDS + ${2:-20}))
-	while [ $SECONDS -lt $deadline ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.3
-	done
-	fail "waited ${2:-20} s for a line matching: $1"
-}
-# pick ERE: Down/Up (one press per row; unselectable headings are skipped by the list) until
-# the selected row ('>') matches ERE
-pick() {
-	local scr from to i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		scr=$(screen)
-		grep -E -- '^ *>' <<<"$scr" | head -1 | grep -qE -- "$1" && return 0
-		from=$(grep -nE -- '^ *>' <<<"$scr" | head -1 | cut -d: -f1)
-		to=$(grep -nE -- "$1" <<<"$scr" | head -1 | cut -d: -f1)
-		[ -n "$from" ] && [ -n "$to" ] || fail "no selected row or no row matching '$1'"
-		if [ "$from" -lt "$to" ]; then keys Down; else keys Up; fi
-		sleep 0.5
-	done
-	fail "could not select the row matching '$1'"
-}
 
 wait_re 'What to do|interactive screens are not built yet' ${LB_BOOT_TIMEOUT:-120}
 screen | grep -q 'interactive screens are not built yet' && skip "the TUI is not built yet"

@@ -16,7 +16,6 @@ q=(qemu-system-x86_64 -machine q35 -m 1024 -smp 2 -accel tcg,thread=multi -nogra
    -drive "if=none,id=d3,file=$T/virtio.img,format=raw" -device virtio-blk-pci,drive=d3,serial=EMPTY-VIRTIO)
 tmux new-session -d -s "$s" -x 120 -y 40 "$(printf '%q ' "${q[@]}")" || die "tmux failed"
 trap 'tmux kill-session -t "$s" 2>/dev/null; cleanup' EXIT
-screen() { tmux capture-pane -p -t "$s" 2>/dev/null; }
 deadline=$((SECONDS + ${LB_BOOT_TIMEOUT:-120}))
 while [ $SECONDS -lt $deadline ]; do
 	scr=$(screen)
