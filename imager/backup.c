@@ -202,14 +202,7 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 static int tick(void *ctx)
 {
 	struct bctx *b = ctx;
-	struct lb_err ignored;
-	if (b->ch.map)
-		lb_map_save(b->ch.map, 0, &ignored);   /* a failure here is reported by the last save */
-	if (lb_prog_update(&b->prog, b->done, 0)) {
-		atomic_store(&b->ch.cancel, 1);   /* the producer may be deep in a rescue pass */
-		return 1;
-	}
-	return 0;
+	return lb_rescue_tick(&b->ch, &b->prog, b->done);
 }
 
 static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const struct lb_dev *src,

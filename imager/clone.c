@@ -138,14 +138,7 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 static int tick(void *ctx)
 {
 	struct cctx *c = ctx;
-	struct lb_err ignored;
-	if (c->ch.map)
-		lb_map_save(c->ch.map, 0, &ignored);   /* a failure here is reported by the last save */
-	if (lb_prog_update(&c->prog, c->done, 0)) {
-		atomic_store(&c->ch.cancel, 1);   /* the producer may be deep in a rescue pass */
-		return 1;
-	}
-	return 0;
+	return lb_rescue_tick(&c->ch, &c->prog, c->done);
 }
 
 /* --mapfile naming an existing file: an earlier run was interrupted. What it copied is on the

@@ -258,3 +258,15 @@ void lb_rescue_report(const struct lb_plan *plan, struct lb_dev *src, const stru
 		}
 	}
 }
+
+int lb_rescue_tick(struct lb_chunker *c, struct lb_prog *prog, uint64_t done)
+{
+	struct lb_err ignored;
+	if (c->map)
+		lb_map_save(c->map, 0, &ignored);   /* a failure here is reported by the last save */
+	if (lb_prog_update(prog, done, 0)) {
+		atomic_store(&c->cancel, 1);
+		return 1;
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
 #ifndef LB_RESCUE_H
 #define LB_RESCUE_H
 #include "chunker.h"
+#include "progress.h"
 
 /* Pass 1 (the ordinary chunks): reads [off, off+len) into buf; a part that fails, or that lies
  * in the distance skipped after a failure, is zero-filled and noted for the rescue passes.
@@ -13,6 +14,10 @@
 int lb_rescue_pass1(struct lb_chunker *c, uint8_t *buf, uint32_t len, uint64_t off,
                     struct lb_err *err);
 /* The producer of the rescue passes: patch chunks of what can now be read. */
+/* The pipeline tick of a run that reads a source (backup, clone): keeps the mapfile, updates
+ * the progress and, when it asks to stop, tells the producer (deep in a rescue pass perhaps)
+ * through the chunker's cancel flag. Non-zero cancels. */
+int lb_rescue_tick(struct lb_chunker *c, struct lb_prog *prog, uint64_t done);
 int lb_rescue_produce(struct lb_chunker *c, struct lb_slot *s, struct lb_err *err);
 /* Unreadable ranges known before this run (a mapfile's '-'): not read again unless retries. */
 int lb_rescue_known_bad(struct lb_chunker *c, const struct lb_extents *bad);
