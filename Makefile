@@ -8,7 +8,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -D_GNU_SOURCE \
              -D_FILE_OFFSET_BITS=64 -DNCURSES_WIDECHAR=1 -pthread -Iimager -Itui
-HOST_LIBS ?= -lext2fs -lcom_err -ldeflate -lncursesw -pthread
+HOST_LIBS ?= -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lncursesw -pthread
 
 ENGINE_SRCS := $(sort $(wildcard imager/*.c))
 CLI_SRCS    := $(sort $(wildcard imager/cli/*.c))

@@ -3,6 +3,7 @@
 # Usage: scripts/install-deps.sh [host|boot|bench]...   (default: host)
 set -euo pipefail
 host=(build-essential pkg-config libext2fs-dev comerr-dev libdeflate-dev zlib1g-dev libncurses-dev
+      libzstd-dev libxxhash-dev libsodium-dev zstd xxhash
       e2fsprogs gdisk fdisk dosfstools mtools fusefat util-linux tmux time shellcheck
       python3 dpkg-dev)   # dpkg-dev: apt-get source, for e2fsprogs' test images (tests/cli/ext_corrupt)
 bench=(partclone pigz time)
