@@ -130,7 +130,6 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 {
 	struct bctx *b = ctx;
 	struct lb_rec r = { 0 };
-	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
 	uint64_t pos = b->w.pos, span_end = s->ext[s->next - 1].off + s->ext[s->next - 1].len;
 	int part = lb_plan_part_at(&b->plan, s->offset), rc;
 	uint8_t *e;
@@ -141,16 +140,14 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	r.offset = s->offset;
 	r.nextents = s->next > 1 ? s->next : 0;
 	r.length = s->len;
-	r.crc = s->crc;
+	r.crc = s->crc;                 /* CRC-32 of the payload as written */
 	r.seq = (uint32_t)b->nchunks;   /* low 32 bits; continues across the rescue passes */
-	r.stored = (uint32_t)(s->codec == LB_CODEC_STORED ? table + s->len : s->out_len);
+	r.stored = (uint32_t)s->out_len;
 	if (s->len > (s->codec == LB_CODEC_ZERO ? LB_MAX_ZERO : LB_CHUNK_SIZE) ||
-	    (s->codec == LB_CODEC_STORED ? table + s->len : s->out_len) > UINT32_MAX)
+	    s->out_len > UINT32_MAX)
 		return lb_fail(err, LB_EIO, "internal: chunk at offset %llu is too large for the image "
 		               "format (%u bytes)", (unsigned long long)s->offset, s->len);
-	if ((rc = write_rec(b, &r, s->out, s->codec == LB_CODEC_STORED ? table : s->out_len, err)))
-		return rc;
-	if (s->codec == LB_CODEC_STORED && (rc = lb_imgw_write(&b->w, s->in, s->len, err)))
+	if ((rc = write_rec(b, &r, s->out, s->out_len, err)))
 		return rc;
 	e = b->piece + (size_t)b->npiece * LB_INDEX_ENTRY;
 	put64(e, s->offset);
@@ -206,7 +203,7 @@ static int tick(void *ctx)
 }
 
 static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const struct lb_dev *src,
-                      int level, struct lb_err *err)
+                      unsigned codec, int level, struct lb_err *err)
 {
 	struct lb_image_info info;
 	struct lb_disk_info id;
@@ -236,6 +233,7 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	info.min_size = b->plan.min_size;
 	info.chunk_size = LB_CHUNK_SIZE;
 	info.level = level;
+	snprintf(info.codec, sizeof info.codec, "%s", codec == LB_CODEC_ZSTD ? "zstd" : "deflate");
 	info.nparts = b->plan.nparts;
 	info.parts = b->plan.parts;
 	text = lb_meta_build(&info, &len);
@@ -263,7 +261,7 @@ static void encode_bad(const struct lb_extents *bad, size_t i, size_t n, uint8_t
 	}
 }
 
-/* Version 1.1: totals, where the INDEX records are, and the unreadable ranges. The ranges are
+/* Version 1.1 and 2.0: totals, where the INDEX records are, and the unreadable ranges. The ranges are
  * encoded piece by piece (twice: for the CRC, which the header carries, then to write), so no
  * copy of a long list is made. */
 static int write_trailer(struct bctx *b, struct lb_err *err)
@@ -337,12 +335,23 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	struct bctx *b = calloc(1, sizeof *b);
 	struct lb_pipe_ops ops;
 	uint64_t split = o->split;
-	int level = o->level < 0 ? LB_DEFAULT_LEVEL : o->level > 12 ? 12 : o->level, rc, wopen = 0;
+	int lmin, lmax, level, codec = lb_codec_levels(o->codec, &lmin, &lmax, &level), rc, wopen = 0;
 	double t0 = lb_now();
 
 	memset(rep, 0, sizeof *rep);
 	if (!b)
 		return lb_fail(err, LB_ENOMEM, "out of memory");
+	if (codec < 0) {
+		free(b);
+		return lb_fail(err, LB_EUSAGE, "unknown codec '%s' (zstd or deflate)", o->codec);
+	}
+	if (o->level >= 0)
+		level = o->level;
+	if (level < lmin || level > lmax) {
+		free(b);
+		return lb_fail(err, LB_EUSAGE, "%s levels are %d to %d (got %d)",
+		               codec == LB_CODEC_ZSTD ? "zstd" : "deflate", lmin, lmax, level);
+	}
 	b->rep = rep;
 	b->last_part = -2;
 	if (!o->image || !*o->image) {
@@ -370,7 +379,7 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	b->every = index_every();
 	b->piece = malloc((size_t)b->every * LB_INDEX_ENTRY);
 	if (!b->piece || lb_plan_to_report(&b->plan, rep) ||
-	    lb_chunker_init(&b->ch, &src, &b->plan, level)) {
+	    lb_chunker_init(&b->ch, &src, &b->plan, (unsigned)codec, level)) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -390,7 +399,7 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 	if ((rc = lb_imgw_open(&b->w, o->image, split ? split - LB_SEG_HDR_LEN : 0, err)))
 		goto out;
 	wopen = 1;
-	if ((rc = write_meta(b, o, &src, level, err)))
+	if ((rc = write_meta(b, o, &src, (unsigned)codec, level, err)))
 		goto out;
 	lb_prog_phase(&b->prog, LB_PHASE_COPY, b->plan.total);
 	memset(&ops, 0, sizeof ops);

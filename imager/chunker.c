@@ -1,10 +1,11 @@
 /* Reading planned extents into chunks, and compressing them. */
 #include <errno.h>
-#include <libdeflate.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "chunker.h"
+#include "codec.h"
 #include "err.h"
 #include "le.h"
 #include "ptable.h"
@@ -16,11 +17,13 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan, int level)
+int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan,
+                    unsigned codec, int level)
 {
 	memset(c, 0, sizeof *c);
 	c->src = src;
 	c->plan = plan;
+	c->codec = codec;
 	c->level = level;
 	c->bounds = malloc(((size_t)plan->nparts * 2 + 1) * sizeof *c->bounds);
 	if (!c->bounds)
@@ -156,7 +159,8 @@ int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err)
 
 size_t lb_chunker_out_cap(void)
 {
-	return (size_t)LB_SLOT_MAX_EXTENTS * 16 + LB_CHUNK_SIZE + LB_CHUNK_SIZE / 8 + 1024;
+	/* compressed data is always shorter than the chunk (else it is stored) */
+	return (size_t)LB_SLOT_MAX_EXTENTS * 16 + LB_SUM_LEN + LB_CHUNK_SIZE + LB_SEAL_LEN;
 }
 
 void lb_chunker_ops(struct lb_pipe_ops *ops)
@@ -170,23 +174,24 @@ void lb_chunker_ops(struct lb_pipe_ops *ops)
 }
 
 struct wscratch {
-	struct libdeflate_compressor *comp;
+	struct lb_enc *enc;          /* NULL: chunks are stored (deflate level 0) */
+	int oom;
 };
 
 void *lb_chunker_worker_init(void *ctx)
 {
 	struct lb_chunker *c = ctx;
 	struct wscratch *w = calloc(1, sizeof *w);
-	if (w && c->level > 0)
-		w->comp = libdeflate_alloc_compressor(c->level > 12 ? 12 : c->level);
+	if (w && c->codec && !(c->codec == LB_CODEC_DEFLATE && c->level == 0))
+		w->oom = !(w->enc = lb_enc_new(c->codec, c->level));
 	return w;
 }
 
 void lb_chunker_worker_fini(void *wctx)
 {
 	struct wscratch *w = wctx;
-	if (w && w->comp)
-		libdeflate_free_compressor(w->comp);
+	if (w)
+		lb_enc_free(w->enc);
 	free(w);
 }
 
@@ -252,30 +257,41 @@ size_t lb_chunk_table(const struct lb_slot *s, uint8_t *buf)
 
 void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s)
 {
+	struct lb_chunker *c = ctx;
 	struct wscratch *w = wctx;
 	size_t table = lb_chunk_table(s, s->out), n = 0;
-	uint32_t crc = lb_crc32(0, s->out, table);
+	uint8_t *data;
 	s->out_len = table;
-	if (s->flags & LB_SLOT_HOLE) {
-		s->codec = LB_CODEC_ZERO;   /* never read: s->in holds nothing */
-		s->crc = crc;
-		s->data = NULL;
-		return;
-	}
-	if (lb_is_zero(s->in, s->len)) {
+	if ((s->flags & LB_SLOT_HOLE) || lb_is_zero(s->in, s->len)) {
+		/* a hole is never read: s->in holds nothing; zero chunks carry no checksum */
 		s->codec = LB_CODEC_ZERO;
-		s->crc = crc;
 		s->data = NULL;
+		s->crc = lb_crc32(0, s->out, table);
 		return;
 	}
-	s->crc = lb_crc32(crc, s->in, s->len);
 	s->data = s->in;
-	if (w && w->comp)
-		n = libdeflate_deflate_compress(w->comp, s->in, s->len, s->out + table, s->len - 1);
-	if (n) {
-		s->codec = LB_CODEC_DEFLATE;
-		s->out_len = table + n;
-	} else {
-		s->codec = LB_CODEC_STORED;   /* did not shrink: keep it as it is */
+	lb_sum_of(LB_SUM_XXH128, s->out, table, s->in, s->len, &s->sum);
+	if (!c->codec) {
+		s->codec = LB_CODEC_STORED;   /* clone: the checksum is for the read-back */
+		return;
 	}
+	if (!w || w->oom) {
+		s->err_code = LB_ENOMEM;
+		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a compressor");
+		return;
+	}
+	memcpy(s->out + table, s->sum.v, LB_SUM_LEN);
+	data = s->out + table + LB_SUM_LEN;
+	if (w->enc)
+		n = lb_enc_run(w->enc, s->in, s->len, data, s->len - 1);
+	if (n) {
+		s->codec = c->codec;
+	} else {
+		/* did not shrink: kept as it is, in the same buffer, so the payload is one piece */
+		s->codec = LB_CODEC_STORED;
+		memcpy(data, s->in, s->len);
+		n = s->len;
+	}
+	s->out_len = table + LB_SUM_LEN + n;
+	s->crc = lb_crc32(0, s->out, s->out_len);
 }

@@ -16,7 +16,8 @@ struct lb_chunker {
 	uint64_t ext_pos;            /* bytes of that extent already taken */
 	uint64_t *bounds;            /* partition starts and ends, sorted: chunks never cross one */
 	size_t nbounds;
-	int level;                   /* < 0: no compression (clone) */
+	unsigned codec;              /* LB_CODEC_ZSTD, LB_CODEC_DEFLATE; 0: no payload (clone) */
+	int level;                   /* of that codec; deflate 0 = stored */
 	/* failing disks (rescue.c): pass 1 zero-fills a piece that fails, skips ahead, and notes
 	 * both in pending; rescue passes then read pending pieces block by block and sector by
 	 * sector (patch chunks) */
@@ -39,7 +40,7 @@ struct lb_chunker {
 #define LB_SLOT_HOLE 0x400u          /* slot flag: a hole of the source file, not read: zeros */
 
 int lb_chunker_init(struct lb_chunker *c, struct lb_dev *src, const struct lb_plan *plan,
-                    int level);
+                    unsigned codec, int level);
 void lb_chunker_free(struct lb_chunker *c);
 /* pipeline callbacks; ctx is the struct lb_chunker */
 int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err);
@@ -48,8 +49,10 @@ int lb_chunker_produce(void *ctx, struct lb_slot *s, struct lb_err *err);
 int lb_chunker_start_rescue(struct lb_chunker *c, int retries);
 void *lb_chunker_worker_init(void *ctx);
 void lb_chunker_worker_fini(void *wctx);
-/* Sets s->codec, s->crc; s->out = extent table + payload (s->out_len); stored chunks leave the
- * data in s->in (s->data), not copied. */
+/* Sets s->sum (XXH3-128 of extent table + data), s->codec, s->data (the logical data, NULL for
+ * zeros). With a codec (backup) s->out = the whole 2.0 payload, [table][checksum][data as the
+ * codec has it], stored chunks copied too (s->out_len bytes; out_cap leaves LB_SEAL_LEN more),
+ * and s->crc = its CRC-32. */
 void lb_chunker_work(void *ctx, void *wctx, struct lb_slot *s);
 size_t lb_chunker_out_cap(void);
 /* Fills the producer and worker side of ops with the chunker's callbacks and buffer sizes. */

@@ -185,7 +185,7 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 		return rc;
 	}
 	lb_check_source(&src, "clone", 1, rep->source_note, sizeof rep->source_note, err);
-	if (lb_plan_to_report(&c->plan, rep) || lb_chunker_init(&c->ch, &src, &c->plan, -1)) {
+	if (lb_plan_to_report(&c->plan, rep) || lb_chunker_init(&c->ch, &src, &c->plan, 0, 0)) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -198,6 +198,7 @@ int lb_clone(const struct lb_clone_opts *o, struct lb_report *rep, struct lb_err
 		goto out;
 	tw_open = 1;
 	c->tw.readback = o->verify;
+	c->tw.sum_kind = LB_SUM_XXH128;   /* the chunker's checksums */
 	c->tw.lo = 0;
 	c->tw.hi = src.size < c->tw.dev.size ? src.size : c->tw.dev.size;
 	/* resuming: ranges an earlier run found unreadable must be zeros on the target, even if

@@ -1,8 +1,8 @@
 /* Record-level image reading with every check the format allows. */
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codec.h"
 #include "err.h"
 #include "image.h"
 #include "le.h"
@@ -31,9 +31,22 @@ static int read_header(struct lb_image *img, struct lb_rec *rec, uint64_t pos, i
 	                  : lb_imgr_pread(&img->r, h, sizeof h, pos, err);
 	if (rc)
 		return rc;
-	if (lb_rec_decode(h, rec, why, sizeof why))
+	if (lb_rec_decode(h, rec, img->r.hdr.major, 0, why, sizeof why))
 		return damaged(err, img, pos, why);
 	return 0;
+}
+
+int lb_image_sum_kind(const struct lb_image *img)
+{
+	return img->r.hdr.major >= 2 ? LB_SUM_XXH128 : LB_SUM_CRC32;
+}
+
+/* Until encryption is built: an encrypted image is named as such, not called damaged. */
+static int encrypted(struct lb_err *err, const struct lb_image *img)
+{
+	return lb_fail(err, LB_EUNSUPPORTED, "%s is encrypted (format 2.0 with a passphrase); this "
+	               "Lifeboat (%s) cannot decrypt images", img->r.is_pipe ?
+	               "the image on standard input" : img->r.path, LB_VERSION);
 }
 
 /* Remembers one unreadable range; past LB_KEEP_BAD (or out of memory) the list is marked
@@ -337,8 +350,16 @@ int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
 		return rc;
 	img->info.major = img->r.hdr.major;
 	img->info.minor = img->r.hdr.minor;
+	if (img->r.hdr.flags & LB_SEG_ENCRYPTED) {
+		rc = encrypted(err, img);
+		goto fail;
+	}
 	if ((rc = read_header(img, &rec, 0, 1, err)))
 		goto fail;
+	if (rec.type == LB_REC_KEY) {
+		rc = encrypted(err, img);
+		goto fail;
+	}
 	if (rec.type != LB_REC_META) {
 		rc = damaged(err, img, 0, "the image does not start with its description");
 		goto fail;
@@ -362,7 +383,11 @@ int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
 	if (!img->info.chunk_size || img->info.chunk_size > LB_MAX_CHUNK)
 		img->info.chunk_size = LB_MAX_CHUNK;
 	img->info.segments = img->r.is_pipe ? 0 : img->r.nseg;
-	img->v11 = img->r.hdr.minor >= 1;
+	if (img->r.hdr.major < 2 || !img->info.codec[0])
+		snprintf(img->info.codec, sizeof img->info.codec, "deflate");   /* 1.x: the only one */
+	snprintf(img->info.checksum, sizeof img->info.checksum, "%s",
+	         lb_sum_name(lb_image_sum_kind(img)));
+	img->v11 = img->r.hdr.major >= 2 || img->r.hdr.minor >= 1;   /* INDEX records */
 	if (img->v11 && img->r.is_pipe) {
 		/* the INDEX records' size is learnt from the first one: room for the largest */
 		img->capwin = LB_MAX_INDEX_EVERY;
@@ -582,8 +607,18 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 				e = img->piece + (img->seq - j * img->every) * LB_INDEX_ENTRY;
 			}
 		}
-		if (!e || le64(e) != rec.offset || le64(e + 8) != span_end || le64(e + 16) != pos)
+		if (!e || le64(e) != rec.offset || le64(e + 8) != span_end || le64(e + 16) != pos) {
+			/* the span's end came from the extent table: damage there is the payload's */
+			if (rec.nextents && img->r.hdr.major >= 2 &&
+			    lb_crc32(0, s->in, rec.stored) != rec.crc) {
+				char what[200];
+				snprintf(what, sizeof what, "chunk %llu (disk offset %llu): its stored bytes "
+				         "are damaged (CRC-32 mismatch)", (unsigned long long)img->seq,
+				         (unsigned long long)rec.offset);
+				return damaged(err, img, pos, what);
+			}
 			return damaged(err, img, pos, "the chunk does not match the image's index");
+		}
 	}
 	if (img->v11) {
 		uint8_t *w = img->win + (size_t)img->nwin * LB_INDEX_ENTRY;
@@ -616,14 +651,14 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	return 0;
 }
 
-/* Parses and checks the chunk's extent table into s->ext; NULL when fine, else why. */
-static const char *parse_table(struct lb_slot *s)
+/* Parses and checks the chunk's extent table (at p) into s->ext; NULL when fine, else why. */
+static const char *parse_table(struct lb_slot *s, const uint8_t *p)
 {
 	uint64_t sum = 0, prev_end = s->offset;
 	if (s->next <= 1)
 		return NULL;   /* one range: set from the header by lb_image_next */
 	for (uint32_t i = 0; i < s->next; i++) {
-		const uint8_t *e = s->in + (size_t)i * 16;
+		const uint8_t *e = p + (size_t)i * 16;
 		uint64_t off = le64(e), len = le64(e + 8);
 		if (!len || off < prev_end || (i == 0 && off != s->offset) || off + len < off ||
 		    len > s->len)
@@ -638,7 +673,7 @@ static const char *parse_table(struct lb_slot *s)
 
 int lb_chunk_table_ok(struct lb_slot *s)
 {
-	return parse_table(s) == NULL;
+	return parse_table(s, s->in) == NULL;
 }
 
 void lb_image_ops(const struct lb_image *img, struct lb_pipe_ops *ops)
@@ -649,61 +684,114 @@ void lb_image_ops(const struct lb_image *img, struct lb_pipe_ops *ops)
 	ops->worker_fini = lb_decoder_free;
 }
 
+struct lb_decoder {
+	const struct lb_image *img;
+	struct lb_dec *dec;
+};
+
 void *lb_decoder_new(void *ctx)
 {
-	return libdeflate_alloc_decompressor();
+	struct lb_decoder *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->img = ctx;
+	if (!(d->dec = lb_dec_new())) {
+		free(d);
+		return NULL;
+	}
+	return d;
 }
 
 void lb_decoder_free(void *dctx)
 {
-	if (dctx)
-		libdeflate_free_decompressor(dctx);
+	struct lb_decoder *d = dctx;
+	if (d)
+		lb_dec_free(d->dec);
+	free(d);
 }
 
-void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image)
+static void chunk_bad(struct lb_slot *s, const char *image, const char *what)
 {
-	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
-	uint32_t crc;
-	const char *what = parse_table(s);
-	if (!dctx) {
-		s->err_code = LB_ENOMEM;
-		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a decompressor");
-		return;
-	}
-	if (what)
-		goto bad;
-	crc = lb_crc32(0, s->in, table);
-	switch (s->codec) {
-	case LB_CODEC_ZERO:
-		s->data = NULL;
-		break;
-	case LB_CODEC_STORED:
-		s->data = s->in + table;
-		crc = lb_crc32(crc, s->data, s->len);
-		break;
-	case LB_CODEC_DEFLATE:
-		if (libdeflate_deflate_decompress(dctx, s->in + table, s->in_len - table, s->out, s->len,
-		                                  NULL) != LIBDEFLATE_SUCCESS) {
-			what = "its compressed data does not decode";
-			goto bad;
-		}
-		s->data = s->out;
-		crc = lb_crc32(crc, s->data, s->len);
-		break;
-	default:
-		what = "unknown codec";
-		goto bad;
-	}
-	if (crc != s->crc) {
-		what = "checksum mismatch";
-		goto bad;
-	}
-	return;
-bad:
 	s->err_code = LB_EDAMAGED;
 	snprintf(s->err_msg, sizeof s->err_msg, "%s is damaged: chunk %llu (disk offset %llu, stream "
 	         "offset %llu): %s", image, (unsigned long long)s->seq, (unsigned long long)s->offset,
 	         (unsigned long long)s->stream_pos, what);
+}
+
+int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image)
+{
+	struct lb_decoder *d = dctx;
+	const char *what;
+	if (!d) {
+		s->err_code = LB_ENOMEM;
+		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a decompressor");
+		return -1;
+	}
+	if (d->img->r.hdr.major >= 2) {
+		/* damage of the stored bytes, told apart from a wrong decoding below */
+		if (lb_crc32(0, s->in, s->in_len) != s->crc) {
+			chunk_bad(s, image, "its stored bytes are damaged (CRC-32 mismatch)");
+			return -1;
+		}
+		/* (encrypted images: the payload is unsealed here, in this worker) */
+	}
+	if ((what = parse_table(s, s->in))) {
+		chunk_bad(s, image, what);
+		return -1;
+	}
+	if (d->img->r.hdr.major < 2)
+		lb_sum_from_crc(s->crc, &s->sum);   /* 1.x: the header's crc is the checksum */
+	else if (s->codec != LB_CODEC_ZERO)
+		memcpy(s->sum.v, s->in + (size_t)(s->next > 1 ? s->next : 0) * 16, LB_SUM_LEN);
+	return 0;
+}
+
+void lb_chunk_finish(void *dctx, struct lb_slot *s, const char *image)
+{
+	struct lb_decoder *d = dctx;
+	unsigned major = d->img->r.hdr.major;
+	int kind = lb_image_sum_kind(d->img);
+	size_t table = s->next > 1 ? (size_t)s->next * 16 : 0;
+	size_t at = lb_chunk_data_at(major, s->codec, s->next > 1 ? s->next : 0);
+	struct lb_sum got;
+	char a[64], b[64], what[200];
+	switch (s->codec) {
+	case LB_CODEC_ZERO:
+		s->data = NULL;
+		/* 1.x: the CRC covers the extent table; 2.0: the payload CRC did */
+		if (major < 2 && lb_crc32(0, s->in, table) != s->crc) {
+			chunk_bad(s, image, "checksum mismatch");
+			return;
+		}
+		return;
+	case LB_CODEC_STORED:
+		s->data = s->in + at;
+		break;
+	case LB_CODEC_DEFLATE:
+	case LB_CODEC_ZSTD:
+		if (lb_dec_run(d->dec, s->codec, s->in + at, s->in_len - at, s->out, s->len)) {
+			chunk_bad(s, image, "its compressed data does not decode");
+			return;
+		}
+		s->data = s->out;
+		break;
+	default:
+		chunk_bad(s, image, "unknown codec");
+		return;
+	}
+	lb_sum_of(kind, s->in, table, s->data, s->len, &got);
+	if (!lb_sum_eq(&got, &s->sum)) {
+		snprintf(what, sizeof what, "checksum mismatch after decoding (the image says %s, the "
+		         "data gives %s)", lb_sum_format(kind, &s->sum, a, sizeof a),
+		         lb_sum_format(kind, &got, b, sizeof b));
+		chunk_bad(s, image, what);
+	}
+}
+
+void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image)
+{
+	if (!lb_chunk_open(dctx, s, image))
+		lb_chunk_finish(dctx, s, image);
 }
 
 int lb_image_info(const char *path, struct lb_image_info *info, struct lb_err *err)

@@ -45,16 +45,25 @@ struct lb_image {
  * anything is written. The other INDEX records are checked as reading reaches them. */
 int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err);
 void lb_image_close(struct lb_image *img);
-/* Reads the next chunk record into s (s->in = payload, s->offset/len/next/codec/crc/flags,
- * s->stream_pos). Returns 0, 1 at a verified end, or an lb_code. */
+/* Reads the next chunk record into s (s->in = payload as stored, s->offset/len/next/codec/
+ * flags, s->crc = the header's crc, s->stream_pos). Returns 0, 1 at a verified end, or an
+ * lb_code. */
 int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb_err *err);
-/* Worker side: checks and decodes s->in into s->data (s->out is the scratch buffer);
- * on failure sets s->err_code / s->err_msg. dctx is a libdeflate decompressor. */
+/* The kind of the image's chunk checksums (chksum.h): CRC-32 for 1.x, XXH3-128 for 2.0. */
+int lb_image_sum_kind(const struct lb_image *img);
+/* Worker side, in two steps (restore --resume compares the target between them):
+ * lb_chunk_open checks the payload's CRC (2.0), parses the extent table into s->ext and sets
+ * s->sum; 0, or -1 with s->err_code / s->err_msg set. lb_chunk_finish decodes into s->data
+ * (s->out is the scratch buffer) and checks s->sum. lb_chunk_decode does both. dctx is the
+ * worker's lb_decoder_new. */
+int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image);
+void lb_chunk_finish(void *dctx, struct lb_slot *s, const char *image);
 void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image);
-/* Checks the extent table alone and fills s->ext; 1 when consistent. */
+/* Checks the extent table alone and fills s->ext; 1 when consistent (1.x payloads). */
 int lb_chunk_table_ok(struct lb_slot *s);
-/* Worker scratch for lb_chunk_decode (a libdeflate decompressor); NULL when out of memory,
- * which lb_chunk_decode then reports. */
+/* Worker scratch for lb_chunk_decode (decoders of every codec); ctx is the image (a pipeline's
+ * ctx starts with its struct lb_image). NULL when out of memory, which lb_chunk_decode then
+ * reports. */
 void *lb_decoder_new(void *ctx);
 void lb_decoder_free(void *dctx);
 /* Fills the buffer sizes and worker scratch of a pipeline that decodes this image. */

@@ -15,9 +15,11 @@
 #include <time.h>
 
 #define LB_VERSION "0.1.0"
+/* zstd level when none is given (zstd is the default codec): see the measurement below */
+#define LB_DEFAULT_LEVEL 3
 /* DEFLATE level when none is given: measured (make bench) as the best size for a backup still
  * well under half the time of partclone | pigz -1 on two cores */
-#define LB_DEFAULT_LEVEL 2
+#define LB_DEFAULT_DEFLATE_LEVEL 2
 
 enum lb_code {
 	LB_OK = 0,
@@ -145,7 +147,8 @@ struct lb_backup_opts {
 	const char *image;      /* path, or "-" for stdout */
 	const int *parts;       /* partition numbers to include; NULL = all */
 	int nparts;
-	int level;              /* 0 (store) .. 12; LB_DEFAULT_LEVEL when < 0 */
+	const char *codec;      /* "zstd" (NULL: the default) or "deflate" */
+	int level;              /* of that codec (lb_codec_levels); its default when < 0 */
 	int threads;            /* compression workers; 0 = one per core */
 	uint64_t split;         /* segment size in bytes; 0 = auto (FAT destination: under 4 GiB) */
 	int no_split;           /* never split, even on FAT */
@@ -166,6 +169,9 @@ int lb_backup_check_dest(const char *image, int *replaces, struct lb_err *err);
 /* Decide per partition what will be read, without reading data. */
 int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *plan, struct lb_err *err);
 int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_err *err);
+/* The levels of a codec ("zstd", "deflate"; NULL = the default, zstd): *min..*max and the
+ * default *def. Returns a value >= 0 when the codec is known, -1 when not. */
+int lb_codec_levels(const char *codec, int *min, int *max, int *def);
 
 /* ---- image description ------------------------------------------------------------------ */
 
@@ -180,7 +186,10 @@ struct lb_image_info {
 	char table[8];
 	uint64_t min_size;      /* smallest target a whole-disk restore fits on */
 	uint32_t chunk_size;
-	int level;
+	char codec[16];         /* "zstd", "deflate" (1.x images: "deflate") */
+	int level;              /* of that codec */
+	char checksum[16];      /* of each chunk: "XXH3-128" (2.0), "CRC-32" (1.x) */
+	int encrypted;          /* 2.0 with a passphrase */
 	int nparts;
 	struct lb_plan_part *parts;
 	/* from the trailer; complete = 0 when it could not be read (pipe, truncation) */

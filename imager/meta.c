@@ -62,7 +62,10 @@ char *lb_meta_build(const struct lb_image_info *in, size_t *len)
 	put(&b, "source.lsec=%u\nsource.psec=%u\n", in->lsec, in->psec);
 	put(&b, "table=%s\n", in->table);
 	put(&b, "min_size=%llu\n", (unsigned long long)in->min_size);
-	put(&b, "chunk_size=%u\nlevel=%d\n", in->chunk_size, in->level);
+	put(&b, "chunk_size=%u\n", in->chunk_size);
+	if (in->codec[0])
+		put(&b, "codec=%s\n", clean(in->codec, t, sizeof t));
+	put(&b, "level=%d\n", in->level);
 	put(&b, "parts=%d\n", in->nparts);
 	for (int i = 0; i < in->nparts; i++) {
 		const struct lb_plan_part *p = &in->parts[i];
@@ -128,6 +131,7 @@ int lb_meta_parse(const char *text, size_t len, struct lb_image_info *info, char
 		STR("source.model", info->src_model);
 		STR("source.serial", info->src_serial);
 		STR("source.transport", info->src_transport);
+		STR("codec", info->codec);
 		else if (!strcmp(key, "table")) {
 			if (strcmp(val, "gpt") && strcmp(val, "mbr") && strcmp(val, "none"))
 				goto bad;
@@ -190,6 +194,7 @@ next:
 	lb_sanitize(info->src_model);
 	lb_sanitize(info->src_serial);
 	lb_sanitize(info->src_transport);
+	lb_sanitize(info->codec);
 	for (int i = 0; i < info->nparts; i++) {
 		lb_sanitize(info->parts[i].fs);
 		lb_sanitize(info->parts[i].label);

@@ -52,6 +52,7 @@ static void *producer(void *arg)
 			s->data = NULL;
 			s->codec = s->flags = 0;
 			s->crc = 0;
+			memset(&s->sum, 0, sizeof s->sum);
 			s->err_code = 0;
 			s->err_msg[0] = 0;
 			rc = r->ops->produce(r->ops->ctx, s, &r->perr);

@@ -9,6 +9,7 @@
 #define LB_PIPELINE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "chksum.h"
 #include "extents.h"
 #include "format.h"
 #include "lifeboat.h"
@@ -27,7 +28,8 @@ struct lb_slot {
 	size_t out_len;
 	const uint8_t *data;         /* the logical data after work (in or out), NULL for zeros */
 	unsigned codec, flags;
-	uint32_t crc;
+	uint32_t crc;                /* the record header's crc field (2.0: CRC-32 of the payload) */
+	struct lb_sum sum;           /* the chunk's checksum (kind: the image's, lb_image_sum_kind) */
 	uint64_t stream_pos;         /* restore/verify: where the record was in the image */
 	int err_code;                /* set by work(): reported in order by the pipeline */
 	char err_msg[512];

@@ -1,6 +1,5 @@
 /* Restore: check the image (for files: its end and index first), check the target, then write
  * chunk by chunk, each one verified before it is written; read back; fix the GPT for the size. */
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #define SLOT_SKIP 0x100u   /* internal: chunk outside what is restored */
 
 struct rctx {
-	struct lb_image img;
+	struct lb_image img;         /* first: the decoders take the pipeline ctx as the image */
 	struct lb_twriter tw;
 	struct lb_prog prog;
 	struct lb_report *rep;
@@ -184,12 +183,14 @@ static void work(void *ctx, void *w, struct lb_slot *s)
 	struct rctx *r = ctx;
 	if (s->flags & SLOT_SKIP)
 		return;
-	/* --resume: the CRC of what the target holds is checked before decoding anything */
-	if (r->resume && lb_chunk_table_ok(s) && lb_tw_same(&r->tw, s)) {
+	if (lb_chunk_open(w, s, r->name))
+		return;
+	/* --resume: the checksum of what the target holds is compared before decoding anything */
+	if (r->resume && lb_tw_same(&r->tw, s)) {
 		s->flags |= LB_SLOT_SAME;
 		return;
 	}
-	lb_chunk_decode(w, s, r->name);
+	lb_chunk_finish(w, s, r->name);
 }
 
 /* Before the first chunk of a filesystem restored alone is written: can it live on the
@@ -272,6 +273,7 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 		goto out;
 	tw_open = 1;
 	r->tw.readback = o->verify;
+	r->tw.sum_kind = lb_image_sum_kind(&r->img);
 	r->tw.lo = r->lo;
 	r->tw.hi = r->hi;
 	r->tw.dest = plan.write_offset;

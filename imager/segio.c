@@ -31,7 +31,7 @@ static char *tmp_name(const struct lb_imgw *w, uint32_t index, char *buf, size_t
 static int start_segment(struct lb_imgw *w, struct lb_err *err)
 {
 	uint8_t hdr[LB_SEG_HDR_LEN];
-	struct lb_seg_hdr h = { LB_FMT_MAJOR, LB_FMT_MINOR, w->seg, w->image_id, w->capacity };
+	struct lb_seg_hdr h = { LB_FMT_MAJOR, LB_FMT_MINOR, w->seg, w->image_id, w->capacity, 0 };
 	char name[PATH_MAX + 16];
 	int r;
 	if (!w->to_stdout) {

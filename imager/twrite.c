@@ -28,12 +28,14 @@ void lb_tw_close(struct lb_twriter *t)
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 {
 	uint8_t tab[16];
-	uint32_t crc = 0;
+	struct lb_hash h;
+	struct lb_sum got;
+	lb_hash_init(&h, t->sum_kind);
 	if (s->next > 1)
 		for (uint32_t k = 0; k < s->next; k++) {
 			put64(tab, s->ext[k].off);
 			put64(tab + 8, s->ext[k].len);
-			crc = lb_crc32(crc, tab, 16);
+			lb_hash_update(&h, tab, 16);
 		}
 	for (uint32_t k = 0; k < s->next; k++) {
 		uint64_t off = s->ext[k].off, len = s->ext[k].len;
@@ -52,11 +54,12 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 		}
 		if (lb_dev_pread(&t->dev, s->out, (size_t)len, off - t->lo + t->dest))
 			return 0;
-		{
-			crc = lb_crc32(crc, s->out, (size_t)len);
-		}
+		lb_hash_update(&h, s->out, (size_t)len);
 	}
-	return crc == s->crc;
+	if (s->codec == 0)
+		return 1;
+	lb_hash_final(&h, &got);
+	return lb_sum_eq(&got, &s->sum);
 }
 
 static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *verified,
@@ -66,8 +69,8 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 {
 	/* a chunk with unreadable sectors is superseded in part by patch chunks: checked with a
 	 * mask (see twrite.h) */
-	struct lb_vrec vr = { t->ext.n, 0, s->crc, s->codec == LB_CODEC_ZERO, 0,
-	                      (s->flags & LB_CHUNK_BAD) != 0 };
+	struct lb_vrec vr = { .first = t->ext.n, .sum = s->sum, .zero = s->codec == LB_CODEC_ZERO,
+	                      .masked = (s->flags & LB_CHUNK_BAD) != 0 };
 	const uint8_t *p = s->data;
 	int rc;
 	for (uint32_t i = 0; i < s->next; i++) {
@@ -169,19 +172,22 @@ static int read_masked(struct lb_dev *d, uint8_t *buf, size_t len, uint64_t off,
 	return 0;
 }
 
-int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, uint32_t crc,
-                    int zero, uint64_t lo, uint64_t dest, const struct lb_extents *mask,
-                    uint8_t *buf, size_t cap, int *same, struct lb_err *err)
+int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, int kind,
+                    const struct lb_sum *sum, int zero, uint64_t lo, uint64_t dest,
+                    const struct lb_extents *mask, uint8_t *buf, size_t cap, int *same,
+                    struct lb_err *err)
 {
 	uint8_t tab[16];
-	uint32_t got = 0;
+	struct lb_hash h;
+	struct lb_sum got;
 	int zero_ok = 1, rc;
 	*same = 0;
+	lb_hash_init(&h, kind);
 	if (next > 1)
 		for (uint32_t k = 0; k < next; k++) {
 			put64(tab, ext[k].off);
 			put64(tab + 8, ext[k].len);
-			got = lb_crc32(got, tab, 16);
+			lb_hash_update(&h, tab, 16);
 		}
 	for (uint32_t k = 0; k < next; k++) {
 		uint64_t off = ext[k].off, len = ext[k].len, at;
@@ -199,12 +205,17 @@ int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next
 			if (zero)
 				zero_ok &= lb_is_zero(buf, n);
 			else
-				got = lb_crc32(got, buf, n);
+				lb_hash_update(&h, buf, n);
 			off += n;
 			len -= n;
 		}
 	}
-	*same = zero ? zero_ok : got == crc;
+	if (zero) {
+		*same = zero_ok;
+		return 0;
+	}
+	lb_hash_final(&h, &got);
+	*same = lb_sum_eq(&got, sum);
 	return 0;
 }
 
@@ -250,8 +261,8 @@ static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *
 			t->v[keep_v++] = vr;
 			continue;
 		}
-		if ((rc = lb_tw_check_rec(&t->dev, e, vr.next, vr.crc, vr.zero, t->lo, t->dest,
-		                          vr.masked ? &mask : NULL, buf, BUF, &same, err)))
+		if ((rc = lb_tw_check_rec(&t->dev, e, vr.next, t->sum_kind, &vr.sum, vr.zero, t->lo,
+		                          t->dest, vr.masked ? &mask : NULL, buf, BUF, &same, err)))
 			break;
 		for (uint32_t k = 0; k < vr.next; k++)
 			done += e[k].len;
@@ -282,8 +293,8 @@ static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *
 			continue;
 		x.off = s;
 		x.len = e - s;
-		if ((rc = lb_tw_check_rec(&t->dev, &x, 1, 0, 1, t->lo, t->dest, NULL, buf, BUF, &same,
-		                          err)))
+		if ((rc = lb_tw_check_rec(&t->dev, &x, 1, t->sum_kind, NULL, 1, t->lo, t->dest, NULL, buf,
+		                          BUF, &same, err)))
 			break;
 		if (!same)
 			rc = lb_fail(err, LB_EIO, "verification failed: %s at offset %llu should read as "

@@ -9,13 +9,15 @@
 
 struct lb_vrec {
 	uint64_t first;              /* index into ext */
-	uint32_t next, crc;
+	uint32_t next;
+	struct lb_sum sum;           /* of the chunk (kind: the writer's sum_kind) */
 	uint8_t zero, partial;       /* partial: clipped, cannot be checked by checksum */
 	uint8_t masked;              /* holds unreadable sectors: checked with lb_tw_check_rec's mask */
 };
 
 struct lb_twriter {
 	struct lb_dev dev;
+	int sum_kind;                /* the chunks' checksums: LB_SUM_CRC32 (1.x images), XXH128 */
 	uint64_t lo, hi;             /* image offsets to write: [lo, hi) */
 	uint64_t dest;               /* target offset where image offset lo goes */
 	struct lb_extents ext;       /* image offsets of everything written */
@@ -47,15 +49,16 @@ int lb_tw_open(struct lb_twriter *t, const char *target, struct lb_err *err);
 void lb_tw_close(struct lb_twriter *t);
 /* Writes the part of chunk s inside [lo, hi); s->data NULL means zeros. */
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err);
-/* Worker side, for --resume: does the target already hold chunk s (by CRC)? Uses s->out as
- * scratch. Safe to call from several threads. */
+/* Worker side, for --resume: does the target already hold chunk s (by its checksum, s->sum)?
+ * Uses s->out as scratch. Safe to call from several threads. */
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
 /* Checks one chunk against d: its extents (image offsets) are at d offset off - lo + dest; the
  * bytes inside mask (image offsets, sorted and merged; NULL = none) are not read and count as
- * zeros. *same = 1 when the data matches crc (or is all zeros for a zero chunk). */
-int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, uint32_t crc,
-                    int zero, uint64_t lo, uint64_t dest, const struct lb_extents *mask,
-                    uint8_t *buf, size_t cap, int *same, struct lb_err *err);
+ * zeros. *same = 1 when the data matches sum (of that kind), or is all zeros for a zero chunk. */
+int lb_tw_check_rec(struct lb_dev *d, const struct lb_extent *ext, uint32_t next, int kind,
+                    const struct lb_sum *sum, int zero, uint64_t lo, uint64_t dest,
+                    const struct lb_extents *mask, uint8_t *buf, size_t cap, int *same,
+                    struct lb_err *err);
 /* The mask for BAD chunks: a's and b's ranges, sorted and merged, into out. */
 int lb_ext_union(const struct lb_extents *a, const struct lb_extents *b, struct lb_extents *out);
 /* Flushes, drops cached pages, reads everything back and checks it. */

@@ -1,6 +1,5 @@
 /* Verify: decode every chunk and check every checksum, the index and the totals; with
  * --against, also compare the image's data with a disk. */
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,7 @@ struct gpt_check {
 };
 
 struct vctx {
-	struct lb_image img;
+	struct lb_image img;         /* first: the decoders take the pipeline ctx as the image */
 	struct lb_dev dev;
 	int against;
 	struct lb_prog prog;
@@ -173,7 +172,8 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 	if (!v->against)
 		return 0;
 	if (s->flags & LB_CHUNK_BAD) {
-		struct lb_vrec vr = { v->bad_ext.n, s->next, s->crc, s->codec == LB_CODEC_ZERO, 0, 1 };
+		struct lb_vrec vr = { .first = v->bad_ext.n, .next = s->next, .sum = s->sum,
+		                      .zero = s->codec == LB_CODEC_ZERO, .masked = 1 };
 		if (v->nbadv == v->capbadv) {
 			size_t cap = v->capbadv ? v->capbadv * 2 : 64;
 			struct lb_vrec *nv = realloc(v->badv, cap * sizeof *nv);
@@ -334,8 +334,9 @@ static int check_bad_chunks(struct vctx *v, struct lb_err *err)
 			             (unsigned long long)v->dev.size, (unsigned long long)e[0].off);
 			break;
 		}
-		if ((rc = lb_tw_check_rec(&v->dev, e, vr->next, vr->crc, vr->zero, 0, 0, &mask, v->buf,
-		                          v->img.info.chunk_size, &same, err)))
+		if ((rc = lb_tw_check_rec(&v->dev, e, vr->next, lb_image_sum_kind(&v->img), &vr->sum,
+		                          vr->zero, 0, 0, &mask, v->buf, v->img.info.chunk_size, &same,
+		                          err)))
 			break;
 		if (!same)
 			rc = lb_fail(err, LB_EMISMATCH, "%s differs from the image between offsets %llu and "

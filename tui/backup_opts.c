@@ -39,9 +39,10 @@ static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
 	char v[300];
 	switch (i) {
 	case O_LEVEL:
+		/* zstd, the default codec: levels 1..19 */
 		snprintf(v, sizeof v, "%d %s", b->level < 0 ? LB_DEFAULT_LEVEL : b->level,
-			 b->level == 0 ? "(store, fastest)" : b->level < 0 || b->level == LB_DEFAULT_LEVEL ? "(default)" : b->level <= 2 ? "(fast)" :
-			 b->level >= 9 ? "(smallest, slow)" : "");
+			 b->level < 0 || b->level == LB_DEFAULT_LEVEL ? "(default)" : b->level == 1 ? "(fastest)" :
+			 b->level < LB_DEFAULT_LEVEL ? "(fast)" : b->level >= 10 ? "(smallest, slow)" : "");
 		ui_put(y, x, w, a, 1, " Compression level   < %s >", v);
 		break;
 	case O_VERIFY:
@@ -72,8 +73,10 @@ static void opt_draw(void *ctx)
 static void change(struct bk *b, int i, int dir)
 {
 	if (i == O_LEVEL) {
-		int l = (b->level < 0 ? LB_DEFAULT_LEVEL : b->level) + dir;
-		b->level = l < 0 ? 0 : l > 12 ? 12 : l;
+		int lo, hi, def, l;
+		lb_codec_levels(NULL, &lo, &hi, &def);
+		l = (b->level < 0 ? def : b->level) + dir;
+		b->level = l < lo ? lo : l > hi ? hi : l;
 	} else if (i == O_VERIFY) b->verify = !b->verify;
 	else if (i == O_SPLIT) b->split_idx = (b->split_idx + dir + nsplit_choices) % nsplit_choices;
 }

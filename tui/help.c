@@ -49,9 +49,8 @@ static const struct { const char *topic, *text; } topics[] = {
 { "options",
 "Left/Right (or Enter) change the selected option.\n"
 "\n"
-"  Compression  0 stores the data as it is (fastest, largest); 1 is fast\n"
-"               and usually halves the size; higher levels are slower\n"
-"               and smaller.\n"
+"  Compression  zstd level: 1 is fastest, 3 the default (small and quick);\n"
+"               higher levels (up to 19) are slower and a little smaller.\n"
 "  Verify       read the image back afterwards and check every checksum.\n"
 "  Split        cut the image into pieces. FAT filesystems cannot hold\n"
 "               files of 4 GiB or more: 'auto' splits there only.\n"

@@ -56,8 +56,8 @@ static void info_draw(void *ctx)
 	       f->src_model[0] ? "  " : "", f->src_model, f->src_serial[0] ? f->src_serial : "-");
 	ui_put(y++, 2, w, 0, 0, "Layout:  %s, %d partitions; restores onto %s or more", f->table,
 	       f->nparts, SZ(f->min_size));
-	ui_put(y++, 2, w, 0, 0, "Stored:  %s in %d piece%s, compression level %d", SZ(f->image_bytes),
-	       f->segments, f->segments == 1 ? "" : "s", f->level);
+	ui_put(y++, 2, w, 0, 0, "Stored:  %s in %d piece%s, %s level %d", SZ(f->image_bytes),
+	       f->segments, f->segments == 1 ? "" : "s", f->codec, f->level);
 	if (!f->complete)
 		ui_put(y++, 2, w, ui_attr(UI_DANGER), 0, " This image is incomplete or damaged: its end "
 		       "could not be read. ");

@@ -43,12 +43,14 @@ int cmd_backup(int argc, char **argv)
 		{ "no-split", no_argument, 0, 'S' }, { "note", required_argument, 0, 'n' },
 		{ "quiet", no_argument, 0, 'q' }, { "plan", no_argument, 0, 'P' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
-		{ "allow-mounted", no_argument, 0, 'M' }, { 0, 0, 0, 0 },
+		{ "allow-mounted", no_argument, 0, 'M' }, { "codec", required_argument, 0, 'c' },
+		{ 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
 	struct lb_report rep;
 	struct lb_err err = { 0 };
-	int *parts = NULL, quiet = 0, plan_only = 0, c, rc;
+	int *parts = NULL, quiet = 0, plan_only = 0, c, rc, lmin, lmax, ldef;
+	const char *level_arg = NULL;
 	char a[32], b[32];
 
 	o.level = -1;
@@ -61,9 +63,11 @@ int cmd_backup(int argc, char **argv)
 				                 optarg);
 			o.parts = parts;
 			break;
-		case 'l':
-			if (cli_parse_int(optarg, 0, 12, &o.level))
-				return cli_usage("backup", "--level takes 0 to 12 (got '%s')", optarg);
+		case 'l': level_arg = optarg; break;   /* its range depends on --codec */
+		case 'c':
+			if (lb_codec_levels(optarg, &lmin, &lmax, &ldef) < 0)
+				return cli_usage("backup", "--codec takes zstd or deflate (got '%s')", optarg);
+			o.codec = optarg;
 			break;
 		case 't':
 			if (cli_parse_int(optarg, 1, 64, &o.threads))
@@ -87,6 +91,10 @@ int cmd_backup(int argc, char **argv)
 		default: return cli_usage("backup", "unknown option");
 		}
 	}
+	lb_codec_levels(o.codec, &lmin, &lmax, &ldef);
+	if (level_arg && cli_parse_int(level_arg, lmin, lmax, &o.level))
+		return cli_usage("backup", "--level takes %d to %d with %s (got '%s')", lmin, lmax,
+		                 o.codec ? o.codec : "zstd", level_arg);
 	if (argc - optind != (plan_only ? 1 : 2) && !(plan_only && argc - optind == 2))
 		return cli_usage("backup", "needs SOURCE and IMAGE (got %d arguments)", argc - optind);
 	o.source = argv[optind];

@@ -21,6 +21,8 @@ static void text(const char *path, const struct lb_image_info *i)
 	       i->src_transport, i->src_model[0] ? ", " : "", i->src_model,
 	       i->src_serial[0] ? ", serial " : "", i->src_serial);
 	printf("sectors:    %u logical, %u physical\n", i->lsec, i->psec);
+	printf("chunks:     %s level %d, %s checksums, %u-byte chunks\n", i->codec, i->level,
+	       i->checksum, i->chunk_size);
 	printf("table:      %s\n", i->table);
 	printf("restores to a disk of at least %s (%llu bytes)\n",
 	       lb_human_size(i->min_size, a, sizeof a), (unsigned long long)i->min_size);
@@ -49,7 +51,8 @@ static void json(const char *path, const struct lb_image_info *i)
 {
 	printf("{\"image\":");
 	cli_json_str(stdout, path);
-	printf(",\"format\":\"%u.%u\",\"tool\":", i->major, i->minor);
+	printf(",\"format\":\"%u.%u\",\"codec\":\"%s\",\"level\":%d,\"checksum\":\"%s\",\"tool\":",
+	       i->major, i->minor, i->codec, i->level, i->checksum);
 	cli_json_str(stdout, i->tool_version);
 	printf(",\"created\":%lld,\"note\":", (long long)i->created);
 	cli_json_str(stdout, i->note);

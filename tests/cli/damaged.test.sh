@@ -77,9 +77,9 @@ python3 - <<'PY'
 import struct, zlib
 with open("new.lbi", "r+b") as f:
     h = bytearray(f.read(64))
-    h[8:10] = struct.pack("<H", 2)
+    h[8:10] = struct.pack("<H", 3)
     h[60:64] = struct.pack("<I", zlib.crc32(bytes(h[:60])))
     f.seek(0); f.write(h)
 PY
-lb_expect_fail 3 "version 2\.[0-9].*newer Lifeboat" verify new.lbi
+lb_expect_fail 3 "version 3\.[0-9].*newer Lifeboat" verify new.lbi
 echo ok

@@ -10,7 +10,9 @@ lb backup src.img img.lbi --quiet
 lb_expect_fail 4 "onto itself" restore img.lbi img.lbi --yes
 lb_expect_fail 4 "onto itself" clone src.img src.img --yes
 lb_expect_fail 2 "needs IMAGE and TARGET" restore img.lbi
-lb_expect_fail 2 "--level takes 0 to 12" backup src.img x.lbi --level 99
+lb_expect_fail 2 "--level takes 1 to 19 with zstd" backup src.img x.lbi --level 99
+lb_expect_fail 2 "--level takes 0 to 12 with deflate" backup src.img x.lbi --codec deflate --level 13
+lb_expect_fail 2 "--codec takes zstd or deflate" backup src.img x.lbi --codec lz4
 lb_expect_fail 2 "unknown command" frobnicate
 lb_expect_fail 1 "cannot open nope.img.*No such file" backup nope.img x.lbi
 lb_expect_fail 1 "does not exist|No such file.*truncate" restore img.lbi missing.img --yes

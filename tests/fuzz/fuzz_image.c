@@ -1,24 +1,28 @@
 /* Fuzz target: the image reader. The input is an image file: open it (segment header, META,
  * trailer and index), then read and decode every chunk as restore and verify do.
  *
- * Every header and body carries a CRC-32, so random mutations would stop at the first check.
- * Unless byte 59 of the segment header (reserved, 0 in real images) is non-zero, the harness
- * first recomputes every checksum of the mutated input, so the fuzzer reaches the parsing
- * behind them; with it non-zero the input is used as is (the checksum paths). */
-#include <libdeflate.h>
+ * Every header and body carries a CRC-32 (and 2.0 chunks an XXH3-128), so random mutations
+ * would stop at the first check. Unless byte 59 of the segment header (reserved, 0 in real
+ * images) is non-zero, the harness first recomputes every checksum of the mutated input, so the
+ * fuzzer reaches the parsing behind them; with it non-zero the input is used as is (the
+ * checksum paths). */
 #include <stdlib.h>
 #include <string.h>
+#include "chksum.h"
+#include "codec.h"
 #include "fuzz.h"
 #include "image.h"
 #include "le.h"
 #include "ptable.h"
 
-static void fix_crcs(uint8_t *b, size_t size, void *dctx, uint8_t *scratch)
+static void fix_crcs(uint8_t *b, size_t size, struct lb_dec *dec, uint8_t *scratch)
 {
 	size_t pos = LB_SEG_HDR_LEN;
 	uint32_t last_trailer_crc = 0;
+	unsigned major;
 	if (size < LB_SEG_HDR_LEN || b[59])
 		return;
+	major = le16(b + 8);
 	put32(b + 60, lb_crc32(0, b, 60));
 	while (size - pos >= LB_REC_HDR_LEN && le32(b + pos) == LB_REC_MAGIC) {
 		uint8_t *h = b + pos, *body = h + LB_REC_HDR_LEN;
@@ -40,13 +44,29 @@ static void fix_crcs(uint8_t *b, size_t size, void *dctx, uint8_t *scratch)
 			size_t got = 0;
 			if (table > stored || (h[5] != LB_CODEC_ZERO && len > LB_MAX_CHUNK))
 				break;
+			if (major >= 2) {
+				/* the checksum of the decoded data, then the CRC of the payload as stored */
+				size_t at = table + LB_SUM_LEN;
+				struct lb_sum sum;
+				if (h[5] == LB_CODEC_STORED && stored - table >= LB_SUM_LEN + (size_t)len) {
+					lb_sum_of(LB_SUM_XXH128, body, table, body + at, len, &sum);
+					memcpy(body + table, sum.v, LB_SUM_LEN);
+				} else if (h[5] > LB_CODEC_STORED && stored > at &&
+				           !lb_dec_run(dec, h[5], body + at, stored - at, scratch, len)) {
+					lb_sum_of(LB_SUM_XXH128, body, table, scratch, len, &sum);
+					memcpy(body + table, sum.v, LB_SUM_LEN);
+				}
+				put32(h + 28, lb_crc32(0, body, stored));
+				break;
+			}
 			crc = lb_crc32(0, body, table);
 			if (h[5] == LB_CODEC_ZERO) {
 				/* zeros: the CRC covers the extent table only */
 			} else if (h[5] == LB_CODEC_STORED) {
 				crc = lb_crc32(crc, body + table, stored - table < len ? stored - table : len);
-			} else if (libdeflate_deflate_decompress(dctx, body + table, stored - table, scratch,
-			                                         len, &got) == LIBDEFLATE_SUCCESS) {
+			} else if (!lb_dec_run(dec, LB_CODEC_DEFLATE, body + table, stored - table, scratch,
+			                       len)) {
+				got = len;
 				crc = lb_crc32(crc, scratch, got);
 			}
 			put32(h + 28, crc);
@@ -63,8 +83,9 @@ static void fix_crcs(uint8_t *b, size_t size, void *dctx, uint8_t *scratch)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void *dctx;
+	static struct lb_dec *dec;
 	static struct lb_extent ext[LB_SLOT_MAX_EXTENTS];
+	void *dctx;
 	struct lb_image img;
 	struct lb_err err = { 0 };
 	struct lb_slot s;
@@ -72,17 +93,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t scratch[LB_MAX_CHUNK];
 	uint8_t *copy = malloc(size + 1);
 	const char *path;
-	if (!dctx && !(dctx = libdeflate_alloc_decompressor()))
+	if (!dec && !(dec = lb_dec_new()))
 		abort();
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, size, dctx, scratch);
+	fix_crcs(copy, size, dec, scratch);
 	path = fuzz_file(copy, size);
 	free(copy);
 	if (lb_image_open(&img, path, &err))
 		return 0;
 	cap = lb_image_in_cap(&img);
+	if (!(dctx = lb_decoder_new(&img)))
+		abort();
 	memset(&s, 0, sizeof s);
 	s.ext = ext;
 	/* exact sizes, so ASan sees any access past what the engine itself allocates */
@@ -102,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(s.in);
 	free(s.out);
+	lb_decoder_free(dctx);
 	lb_image_close(&img);
 	return 0;
 }

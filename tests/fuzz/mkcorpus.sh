@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 LB=$(realpath "${1:-build/lifeboat}")
 OUT=${CORPUS_OUT:-$PWD/tests/fuzz/corpus}   # CORPUS_OUT: somewhere else, to refresh a part
 V10=$PWD/tests/cli/data/format-1.0.image   # written by Lifeboat 0.1.0 (format 1.0)
+V11=$PWD/tests/cli/data/format-1.1.image   # written before format 2.0 (1.1: DEFLATE, CRC-32)
 export LC_ALL=C MTOOLS_SKIP_CHECK=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -64,14 +65,19 @@ dd if=fat12.img of=disk-gpt.img bs=512 seek=296 conv=notrunc status=none
 cp disk-gpt.img "$OUT/plan/"; cp disk-gpt.img "$OUT/ptable/"
 
 # --- images lifeboat writes, and their META records ------------------------------------------
-"$LB" backup disk-mbr.img "$OUT/image/mbr-level1.lbi" --quiet
-"$LB" backup disk-gpt.img "$OUT/image/gpt-level1.lbi" --quiet
-"$LB" backup fat12.img "$OUT/image/fat12-level0.lbi" --level 0 --quiet
+"$LB" backup disk-mbr.img "$OUT/image/mbr-zstd.lbi" --quiet
+"$LB" backup disk-gpt.img "$OUT/image/gpt-zstd.lbi" --quiet
+"$LB" backup fat12.img "$OUT/image/fat12-level0.lbi" --codec deflate --level 0 --quiet
 "$LB" backup ext2.img "$OUT/image/ext2-level6.lbi" --level 6 --quiet
+"$LB" backup disk-gpt.img "$OUT/image/gpt-deflate.lbi" --codec deflate --quiet
+# a chunk of random bytes: stored (it does not shrink), with its checksum
+kib rnd.img 96; head -c 98304 /dev/urandom | dd of=rnd.img conv=notrunc status=none
+"$LB" backup rnd.img "$OUT/image/stored.lbi" --quiet
 kib zero.img 32; "$LB" backup zero.img "$OUT/image/zeros.lbi" --quiet
-# format 1.1 with an INDEX record every 2 chunks (test hook), and a 1.0 image
+# an INDEX record every 2 chunks (test hook), and images of formats 1.0 and 1.1
 LIFEBOAT_TEST_INDEX_EVERY=2 "$LB" backup disk-gpt.img "$OUT/image/gpt-index2.lbi" --quiet
 cp "$V10" "$OUT/image/format-1.0.lbi"
+cp "$V11" "$OUT/image/format-1.1.lbi"
 # unreadable sectors in the FAT12 partition: BAD and PATCH chunks, bad ranges in the trailer
 rc=0; LIFEBOAT_FAULTS=$((40 * 512))+1024 "$LB" backup disk-mbr.img "$OUT/image/mbr-badsectors.lbi" \
 	--quiet 2>/dev/null || rc=$?
