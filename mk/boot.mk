@@ -15,7 +15,7 @@ OUT ?= out
 MUSL_CC ?= musl-gcc
 MUSL_SYSROOT := $(BUILD)/musl-sysroot
 STATIC_CFLAGS ?= -Os -ffunction-sections -fdata-sections
-STATIC_LIBS := -lext2fs -lcom_err -ldeflate -lncursesw -lz -pthread
+STATIC_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lncursesw -lz -pthread
 STATIC_SRCS := $(ENGINE_SRCS) $(CLI_SRCS) $(TUI_SRCS)
 STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
 BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin

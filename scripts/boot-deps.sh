@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Prints the Debian packages the boot side needs (static musl build, kernel, busybox, initramfs,
 # USB image, boot tests), one per line. scripts/install-deps.sh boot installs the missing ones.
+# autoconf, automake, libtool: the Debian source of libsodium comes without its configure.
 cat <<'LIST'
 build-essential
 musl-tools
 dpkg-dev
+autoconf
+automake
+libtool
 linux-source-6.1
 bc
 bison

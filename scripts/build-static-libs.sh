@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the static musl libraries the static lifeboat links against: zlib, libdeflate,
-# ncursesw (terminfo fallbacks compiled in: the initramfs has no terminfo database),
+# libzstd, libxxhash, libsodium (image format 2.0), ncursesw (terminfo fallbacks compiled in: the initramfs has no terminfo database),
 # libext2fs + libcom_err; and, from the same e2fsprogs build, static e2fsck, mke2fs,
 # resize2fs, debugfs for the stick.
 # Usage: scripts/build-static-libs.sh LINK
@@ -16,6 +16,9 @@ key=$(key_of "$LB_ROOT/scripts/sources.pin" "$0" "$(pkg_version musl-tools)" "$F
 P=$LB_CACHE/musl/$key
 HOST=x86_64-linux-musl
 export CC=musl-gcc CFLAGS="-Os -ffunction-sections -fdata-sections" AR=ar RANLIB=ranlib
+# The codecs and ciphers run over every byte of a backup or restore: built for speed, as
+# Debian builds them for the host (-Os would make the stick measurably slower than the host).
+FAST_CFLAGS="-O2 -ffunction-sections -fdata-sections"
 
 # Linux UAPI headers (linux/fs.h, asm/...) are libc-independent; musl-gcc's wrapper hides
 # /usr/include, so give it a folder with just these.
@@ -38,6 +41,37 @@ build_libdeflate() {
 	rm -rf "$W/libdeflate"; cp -a "$s" "$W/libdeflate"; cd "$W/libdeflate"
 	make -s -j"$LB_JOBS" DISABLE_SHARED=1 PREFIX="$P" libdeflate.a
 	install -m644 libdeflate.a "$P/lib/"; install -m644 libdeflate.h "$P/include/"
+}
+
+# Single-threaded (upstream's default for the static library): each engine worker has its own
+# context. Without the legacy (pre-0.8) frame decoders and the dictionary builder, unused here.
+build_zstd() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" libzstd)
+	rm -rf "$W/zstd"; cp -a "$s/lib" "$W/zstd"; cd "$W/zstd"
+	make -s -j"$LB_JOBS" CFLAGS="$FAST_CFLAGS" ZSTD_LEGACY_SUPPORT=0 ZSTD_LIB_DICTBUILDER=0 \
+		libzstd.a >/dev/null
+	install -m644 libzstd.a "$P/lib/"; install -m644 zstd.h zstd_errors.h "$P/include/"
+}
+
+build_xxhash() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" xxhash)
+	rm -rf "$W/xxhash"; cp -a "$s" "$W/xxhash"; cd "$W/xxhash"
+	make -s CFLAGS="$FAST_CFLAGS" libxxhash.a >/dev/null
+	install -m644 libxxhash.a "$P/lib/"; install -m644 xxhash.h xxh3.h "$P/include/"
+}
+
+# Not --enable-minimal: that drops crypto_pwhash (Argon2id). The CPU-specific code (SSSE3,
+# AVX2, AES-NI) is chosen at run time, so the library still runs on any x86-64.
+build_libsodium() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" libsodium)
+	rm -rf "$W/libsodium"; cp -a "$s" "$W/libsodium"; cd "$W/libsodium"
+	# Debian's source is upstream's git tree, without the generated configure.
+	autoreconf -fi >autoreconf.log 2>&1 || { cat autoreconf.log >&2; die "autoreconf failed for libsodium"; }
+	CFLAGS="$FAST_CFLAGS" ./configure --host=$HOST --build=x86_64-linux-gnu --prefix="$P" \
+		--disable-shared --enable-static --disable-pie --disable-dependency-tracking >/dev/null
+	make -s -j"$LB_JOBS" -C src/libsodium >/dev/null
+	make -s -C src/libsodium install >/dev/null
+	rm -f "$P/lib/libsodium.la"
 }
 
 build_ncurses() {
@@ -82,9 +116,10 @@ build() {
 		rm -rf "$P"; mkdir -p "$P/include" "$P/lib"
 		W=$P/work; mkdir -p "$W"
 		kheaders
-		build_zlib; build_libdeflate; build_ncurses; build_e2fsprogs
+		build_zlib; build_libdeflate; build_zstd; build_xxhash; build_libsodium
+		build_ncurses; build_e2fsprogs
 		rm -rf "$W"
-		cat "$LB_CACHE"/src/{zlib,libdeflate,ncurses,e2fsprogs}.used >"$P/versions.txt"
+		cat "$LB_CACHE"/src/{zlib,libdeflate,libzstd,xxhash,libsodium,ncurses,e2fsprogs}.used >"$P/versions.txt"
 		printf 'musl %s\n' "$(pkg_version musl-tools)" >>"$P/versions.txt"
 		touch "$P/.complete"
 		say "static libraries ready in $((SECONDS - t0)) s"
