@@ -3,7 +3,7 @@
 # built static with musl in the sysroot. A probe linked against them (tests/boot/codecs_probe.c)
 # gives the same Argon2id key and XChaCha20-Poly1305 record as against the host's libraries,
 # refuses altered records, hashes as xxh128sum does, and its zstd frames and the zstd tool's
-# decode on the other side. Once the engine calls the libraries, the static lifeboat holds them,
+# decode on the other side. Once its command line offers them, the static lifeboat holds them,
 # and its zstd and encrypted images are read by the host build and the other way round.
 . "$(dirname "$0")/lib.sh"
 SYS=$ROOT/$BUILD/musl-sysroot
@@ -44,23 +44,27 @@ head -c $(($(stat -c %s "$T/text.zst") - 5)) "$T/text.zst" >"$T/short.zst"
 diff "$T/seal.static" "$T/seal.host" || die "the static libsodium's Argon2id key or sealed record differs from the host's"
 echo "probe: zstd, XXH3-128, Argon2id and XChaCha20-Poly1305 agree with the host"
 
-# The static lifeboat: the codecs are in it once the engine calls them (the linker keeps only
-# what is called), and its images cross over to the host build.
+# The static lifeboat: once its command line offers zstd (--codec) and encryption (--key-file),
+# the libraries are in it (the linker keeps only what is called: code the engine has but does
+# not call yet is left out) and its images cross over to the host build.
 [ -x "$S" ] || skip "no $S (make static)"
 need_engine
 M=$ROOT/$BUILD/musl/lifeboat   # out/lifeboat before strip: the symbols are still there
-check_linked() {   # SOURCE_PATTERN SYMBOL_PATTERN NAME
-	grep -qE "$1" imager/*.c || { echo "$3: not called by the engine yet"; return; }
+"$S" --help >"$T/help"
+check_linked() {   # OPTION SYMBOL_PATTERN NAME
+	grep -q -- "$1" "$T/help" || { echo "$3: $S has no $1 yet"; return; }
 	[ -f "$M" ] || die "no $M (make static)"
-	nm "$M" | grep -qE " [Tt] ($2)" || die "the engine calls $3 but $M does not contain it"
+	nm "$M" | grep -qE " [Tt] ($2)" || die "$S offers $1 but does not contain $3 ($M)"
 	echo "$3: linked into the static lifeboat"
 }
-check_linked 'ZSTD_(de)?compress' 'ZSTD_(de)?compress' libzstd
-check_linked 'XXH3_128bits' 'XXH3_128bits' libxxhash
-check_linked 'crypto_aead_xchacha20poly1305_ietf|crypto_pwhash' 'crypto_aead_xchacha20poly1305_ietf_|crypto_pwhash' libsodium
+check_linked --codec 'ZSTD_compress' libzstd
+check_linked --codec 'ZSTD_decompress' libzstd
+check_linked --codec 'XXH3_128bits' libxxhash
+check_linked --key-file 'crypto_pwhash' libsodium
+check_linked --key-file 'crypto_aead_xchacha20poly1305_ietf_' libsodium
 
 scripts/mk-demo-disk.sh "$T/src.img" 64 "$T/tree" 2>/dev/null || die "mk-demo-disk.sh failed"
-if "$S" --help | grep -q -- '--codec'; then
+if grep -q -- --codec "$T/help"; then
 	"$S" backup "$T/src.img" "$T/static-zstd.lbi" --codec zstd --quiet || die "static backup --codec zstd failed"
 	"$LIFEBOAT" verify "$T/static-zstd.lbi" || die "the host build cannot verify the static build's zstd image"
 	"$LIFEBOAT" backup "$T/src.img" "$T/host-zstd.lbi" --codec zstd --quiet || die "host backup --codec zstd failed"
@@ -71,14 +75,13 @@ if "$S" --help | grep -q -- '--codec'; then
 else
 	echo "static lifeboat has no --codec yet: zstd images not crossed"
 fi
-if "$S" --help | grep -q -- '--key-file'; then
+if grep -q -- --key-file "$T/help"; then
 	printf 'a passphrase for the test\n' >"$T/key"
 	printf 'not the passphrase\n' >"$T/wrong"
-	"$S" backup "$T/src.img" "$T/static-enc.lbi" --encrypt --key-file "$T/key" --quiet ||
-		die "static backup --encrypt failed"
+	"$S" backup "$T/src.img" "$T/static-enc.lbi" --key-file "$T/key" --quiet || die "static encrypted backup failed"
 	"$LIFEBOAT" verify "$T/static-enc.lbi" --key-file "$T/key" || die "the host build cannot verify the static build's encrypted image"
 	"$LIFEBOAT" verify "$T/static-enc.lbi" --key-file "$T/wrong" 2>/dev/null && die "the host build accepted a wrong passphrase"
-	"$LIFEBOAT" backup "$T/src.img" "$T/host-enc.lbi" --encrypt --key-file "$T/key" --quiet || die "host backup --encrypt failed"
+	"$LIFEBOAT" backup "$T/src.img" "$T/host-enc.lbi" --key-file "$T/key" --quiet || die "host encrypted backup failed"
 	"$S" verify "$T/host-enc.lbi" --key-file "$T/wrong" 2>/dev/null && die "the static build accepted a wrong passphrase"
 	head -c 64M /dev/urandom >"$T/dst2.img"
 	"$S" restore "$T/host-enc.lbi" "$T/dst2.img" --key-file "$T/key" --yes ||
