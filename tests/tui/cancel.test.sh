@@ -17,8 +17,8 @@ keys Enter
 wait_for "Back up: choose a folder"
 keys Enter
 wait_for "Back up: options"
-for i in 1 2 3 4 5 6 7 8 9 10 11 12; do keys Right; done
-wait_for "< 12 (smallest, slow) >"
+for i in $(seq 16); do keys Right; done
+wait_for "< 19 (smallest, slow) >"
 name=$(screen | sed -n 's/.*File name *\([^ ]*\.lbi\).*/\1/p')
 keys Enter
 wait_for "Back up: summary" 20

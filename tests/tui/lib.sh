@@ -123,7 +123,7 @@ do_backup() {
 }
 
 # mkslowdisk FILE: a 256 MiB disk whose one partition holds 240 MiB of base64 text and no
-# filesystem: copied raw, and at compression level 12 slow enough (several seconds) to be
+# filesystem: copied raw, and at compression level 19 slow enough (several seconds) to be
 # caught running
 mkslowdisk() {
 	need sgdisk base64

@@ -19,8 +19,8 @@ wait_for "What to do"
 keys b; wait_for "Which disk"; keys Enter; wait_for "Back up: partitions"; keys Enter
 wait_for "Where should the image"; keys Enter; wait_for "choose a folder"; keys Enter
 wait_for "Back up: options"
-for i in 1 2 3 4 5 6 7 8 9 10 11 12; do keys Right; done
-wait_for "< 12 (smallest, slow) >"
+for i in $(seq 16); do keys Right; done
+wait_for "< 19 (smallest, slow) >"
 keys Enter
 wait_for "Back up: summary" 20
 keys Enter
