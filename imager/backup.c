@@ -62,7 +62,8 @@ int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *rep, struct
 	rc = lb_check_source(&src, "back up", o->allow_mounted, rep->source_note,
 	                     sizeof rep->source_note, err);
 	if (!rc)
-		rc = lb_plan_build(&src, o->parts, o->nparts, &plan, err);
+		rc = lb_plan_build(&src, o->parts, o->nparts,
+		                   o->keep_unallocated ? LB_PLAN_KEEP_UNALLOC : 0, &plan, err);
 	if (!rc && lb_plan_to_report(&plan, rep))
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 	lb_plan_free(&plan);
@@ -374,7 +375,8 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		rc = lb_fail(err, LB_ECANCELLED, "cancelled");
 		goto out_src;
 	}
-	if ((rc = lb_plan_build(&src, o->parts, o->nparts, &b->plan, err)))
+	if ((rc = lb_plan_build(&src, o->parts, o->nparts,
+	                        o->keep_unallocated ? LB_PLAN_KEEP_UNALLOC : 0, &b->plan, err)))
 		goto out_src;
 	b->every = index_every();
 	b->piece = malloc((size_t)b->every * LB_INDEX_ENTRY);
