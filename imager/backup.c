@@ -237,6 +237,9 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	snprintf(info.codec, sizeof info.codec, "%s", codec == LB_CODEC_ZSTD ? "zstd" : "deflate");
 	info.nparts = b->plan.nparts;
 	info.parts = b->plan.parts;
+	info.unalloc_skipped = b->plan.unalloc_skipped;
+	info.nunalloc = b->plan.nunalloc;
+	info.unalloc = b->plan.unalloc;
 	text = lb_meta_build(&info, &len);
 	if (!text)
 		return lb_fail(err, LB_ENOMEM, "out of memory");

@@ -207,6 +207,9 @@ struct lb_image_info {
 	int encrypted;          /* 2.0 with a passphrase */
 	int nparts;
 	struct lb_plan_part *parts;
+	uint64_t unalloc_skipped;    /* bytes of unallocated space the backup left out */
+	int nunalloc;
+	struct lb_unalloc_area *unalloc; /* the large unallocated regions, skipped or kept */
 	/* from the trailer; complete = 0 when it could not be read (pipe, truncation) */
 	int complete;
 	int segments;

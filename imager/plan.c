@@ -127,7 +127,7 @@ static int plan_unalloc(struct lb_dev *d, struct lb_plan *p, const struct lb_ext
 			snprintf(a->why, sizeof a->why, "kept (--unallocated)");
 		} else if (lb_unalloc_probe(d, a->off, a->len, &at, what, sizeof what)) {
 			a->kept = 1;
-			snprintf(a->why, sizeof a->why, "kept raw: a %s signature at offset %llu (a "
+			snprintf(a->why, sizeof a->why, "kept raw: %s signature at offset %llu (a "
 			         "deleted partition?)", what, (unsigned long long)at);
 		} else {
 			snprintf(a->why, sizeof a->why, "skipped");
