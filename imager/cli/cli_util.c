@@ -210,7 +210,7 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 		        lb_human_size(r->unalloc[i].len, c, sizeof c),
 		        (unsigned long long)r->unalloc[i].off, r->unalloc[i].why);
 	if (r->unalloc_skipped)
-		fprintf(f, "unallocated space skipped (not in the image; restore leaves the target's "
+		fprintf(f, "unallocated space skipped (not copied: a restore or clone leaves the target's "
 		        "bytes there; --unallocated keeps it): %s\n",
 		        lb_human_size(r->unalloc_skipped, c, sizeof c));
 	if (r->table_note[0])
