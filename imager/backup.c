@@ -62,7 +62,8 @@ int lb_backup_plan(const struct lb_backup_opts *o, struct lb_report *rep, struct
 	rc = lb_check_source(&src, "back up", o->allow_mounted, rep->source_note,
 	                     sizeof rep->source_note, err);
 	if (!rc)
-		rc = lb_plan_build(&src, o->parts, o->nparts, &plan, err);
+		rc = lb_plan_build(&src, o->parts, o->nparts,
+		                   o->keep_unallocated ? LB_PLAN_KEEP_UNALLOC : 0, &plan, err);
 	if (!rc && lb_plan_to_report(&plan, rep))
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 	lb_plan_free(&plan);
@@ -236,6 +237,9 @@ static int write_meta(struct bctx *b, const struct lb_backup_opts *o, const stru
 	snprintf(info.codec, sizeof info.codec, "%s", codec == LB_CODEC_ZSTD ? "zstd" : "deflate");
 	info.nparts = b->plan.nparts;
 	info.parts = b->plan.parts;
+	info.unalloc_skipped = b->plan.unalloc_skipped;
+	info.nunalloc = b->plan.nunalloc;
+	info.unalloc = b->plan.unalloc;
 	text = lb_meta_build(&info, &len);
 	if (!text)
 		return lb_fail(err, LB_ENOMEM, "out of memory");
@@ -374,7 +378,8 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		rc = lb_fail(err, LB_ECANCELLED, "cancelled");
 		goto out_src;
 	}
-	if ((rc = lb_plan_build(&src, o->parts, o->nparts, &b->plan, err)))
+	if ((rc = lb_plan_build(&src, o->parts, o->nparts,
+	                        o->keep_unallocated ? LB_PLAN_KEEP_UNALLOC : 0, &b->plan, err)))
 		goto out_src;
 	b->every = index_every();
 	b->piece = malloc((size_t)b->every * LB_INDEX_ENTRY);

@@ -63,7 +63,8 @@ static int check(const struct lb_clone_opts *o, struct lb_dev *src, struct lb_pl
 		return rc;
 	if ((rc = lb_check_source(src, "clone", o->allow_mounted, NULL, 0, err)))
 		goto fail;
-	if ((rc = lb_plan_build(src, NULL, 0, plan, err)))
+	if ((rc = lb_plan_build(src, NULL, 0, o->keep_unallocated ? LB_PLAN_KEEP_UNALLOC : 0, plan,
+	                        err)))
 		goto fail;
 	if ((rc = lb_dev_open(&t, o->target, 0, err)))
 		goto fail_plan;

@@ -426,6 +426,9 @@ void lb_image_info_free(struct lb_image_info *info)
 	free(info->parts);
 	info->parts = NULL;
 	info->nparts = 0;
+	free(info->unalloc);
+	info->unalloc = NULL;
+	info->nunalloc = 0;
 }
 
 /* Reads a body of len bytes at the current position only to check its CRC. */
@@ -802,6 +805,7 @@ int lb_image_info(const char *path, struct lb_image_info *info, struct lb_err *e
 		return rc;
 	*info = img.info;
 	img.info.parts = NULL;
+	img.info.unalloc = NULL;
 	img.info.nparts = 0;
 	lb_image_close(&img);
 	return 0;

@@ -111,6 +111,17 @@ struct lb_plan_part {
 	uint64_t bytes;         /* bytes this partition contributes to the read */
 };
 
+/* A region outside every partition too large to keep unconditionally (over 16 MiB between or
+ * after partitions, past the first GiB before the first one): skipped, unless a probe found a
+ * filesystem signature there (a deleted partition?) or keep_unallocated was asked. Skipped
+ * regions are not in the image: restore leaves the target's bytes there as they were. */
+struct lb_unalloc_area {
+	uint64_t off, len;
+	int kept;               /* 1: read raw like the rest of the disk areas */
+	char why[128];          /* "skipped", "ext2/3/4 signature at offset N: a deleted partition?",
+	                         * "kept (--unallocated)" */
+};
+
 struct lb_report {
 	int nparts;
 	struct lb_plan_part *parts;  /* methods as planned */
@@ -118,6 +129,9 @@ struct lb_report {
 	uint64_t *part_stored;  /* per part: bytes written to the image (compressed) */
 	double *part_seconds;
 	uint64_t disk_area_bytes;    /* bytes outside partitions (boot areas, tables, gaps) */
+	uint64_t unalloc_skipped;    /* bytes of unallocated space not read (not in the image) */
+	int nunalloc;
+	struct lb_unalloc_area *unalloc; /* the large unallocated regions, skipped or kept */
 	char table_note[160];   /* what was odd about the partition table ("" when nothing) */
 	uint64_t bytes_read, bytes_written;
 	uint64_t bytes_planned;
@@ -159,6 +173,7 @@ struct lb_backup_opts {
 	const char *mapfile;    /* write a GNU ddrescue mapfile of what was read (NULL = none) */
 	int allow_mounted;      /* copy a source with a filesystem mounted read-write (refused
 	                         * otherwise); the report's source_note says what that means */
+	int keep_unallocated;   /* read large unallocated regions too (lb_unalloc_area) */
 };
 
 /* Checks where a backup would save IMAGE, before anything is read (lb_backup checks again):
@@ -192,6 +207,9 @@ struct lb_image_info {
 	int encrypted;          /* 2.0 with a passphrase */
 	int nparts;
 	struct lb_plan_part *parts;
+	uint64_t unalloc_skipped;    /* bytes of unallocated space the backup left out */
+	int nunalloc;
+	struct lb_unalloc_area *unalloc; /* the large unallocated regions, skipped or kept */
 	/* from the trailer; complete = 0 when it could not be read (pipe, truncation) */
 	int complete;
 	int segments;
@@ -246,6 +264,7 @@ struct lb_clone_opts {
 	int verify;
 	int threads;
 	int allow_mounted;      /* as in lb_backup_opts */
+	int keep_unallocated;   /* as in lb_backup_opts */
 	lb_progress_fn progress;
 	void *progress_ctx;
 	int retries;            /* extra sector-by-sector passes over unreadable sectors */

@@ -88,6 +88,9 @@ static int read_logicals(struct lb_dev *d, struct lb_ptable *t, uint64_t ext_lba
 			        "later logical partitions ignored");
 			return 0;
 		}
+		/* remembered so a backup keeps every EBR, wherever the chain put it */
+		if (t->nebr < (int)(sizeof t->ebr / sizeof t->ebr[0]))
+			t->ebr[t->nebr++] = ebr * ss;
 		e0 = sec + 446;
 		e1 = sec + 462;
 		if (e0[4] && le32(e0 + 12)) {

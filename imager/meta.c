@@ -78,6 +78,16 @@ char *lb_meta_build(const struct lb_image_info *in, size_t *len)
 		put(&b, "part.%d.reason=%s\n", i, clean(p->reason, t, sizeof t));
 		put(&b, "part.%d.bytes=%llu\n", i, (unsigned long long)p->bytes);
 	}
+	if (in->nunalloc) {
+		put(&b, "unalloc.skipped=%llu\nunalloc.areas=%d\n",
+		    (unsigned long long)in->unalloc_skipped, in->nunalloc);
+		for (int i = 0; i < in->nunalloc; i++) {
+			const struct lb_unalloc_area *a = &in->unalloc[i];
+			put(&b, "unalloc.%d.offset=%llu\nunalloc.%d.length=%llu\nunalloc.%d.kept=%d\n",
+			    i, (unsigned long long)a->off, i, (unsigned long long)a->len, i, a->kept);
+			put(&b, "unalloc.%d.why=%s\n", i, clean(a->why, t, sizeof t));
+		}
+	}
 	if (b.oom) {
 		free(b.p);
 		return NULL;
@@ -161,6 +171,30 @@ int lb_meta_parse(const char *text, size_t len, struct lb_image_info *info, char
 			info->parts = calloc(v + 1, sizeof *info->parts);
 			if (!info->parts)
 				goto bad;
+		} else if (!strcmp(key, "unalloc.skipped") && !num(val, &v)) {
+			info->unalloc_skipped = v;
+		} else if (!strcmp(key, "unalloc.areas")) {
+			if (num(val, &v) || v > 4096 || info->unalloc)
+				goto bad;
+			info->nunalloc = (int)v;
+			info->unalloc = calloc(v + 1, sizeof *info->unalloc);
+			if (!info->unalloc)
+				goto bad;
+		} else if (sscanf(key, "unalloc.%d.", &idx) == 1) {
+			const char *f = strchr(key + 8, '.');
+			struct lb_unalloc_area *ua;
+			if (!info->unalloc || idx < 0 || idx >= info->nunalloc || !f)
+				goto bad;
+			ua = &info->unalloc[idx];
+			f++;
+			if (!strcmp(f, "offset") && !num(val, &v))
+				ua->off = v;
+			else if (!strcmp(f, "length") && !num(val, &v))
+				ua->len = v;
+			else if (!strcmp(f, "kept") && !num(val, &v))
+				ua->kept = v != 0;
+			else if (!strcmp(f, "why"))
+				snprintf(ua->why, sizeof ua->why, "%s", val);
 		} else if (sscanf(key, "part.%d.", &idx) == 1) {
 			const char *f = strchr(key + 5, '.');
 			struct lb_plan_part *pp;
@@ -200,6 +234,15 @@ next:
 		lb_sanitize(info->parts[i].label);
 		lb_sanitize(info->parts[i].method);
 		lb_sanitize(info->parts[i].reason);
+	}
+	for (int i = 0; i < info->nunalloc; i++) {
+		struct lb_unalloc_area *ua = &info->unalloc[i];
+		lb_sanitize(ua->why);
+		if (ua->off > info->src_size || ua->len > info->src_size - ua->off) {
+			snprintf(why, wl, "its description places an unallocated area outside the "
+			         "source disk");
+			return -1;
+		}
 	}
 	if (!have_size || !have_table) {
 		snprintf(why, wl, "its description lacks the source size or the table type");

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "err.h"
 #include "plan.h"
+#include "unalloc.h"
 
 static int selected(const int *sel, int nsel, int number)
 {
@@ -94,7 +95,60 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 	return 0;
 }
 
-int lb_plan_build(struct lb_dev *d, const int *sel, int nsel, struct lb_plan *p, struct lb_err *err)
+/* Decides, of rest (the disk outside partitions), what is read: appends it to p->ext, and lists
+ * the large regions in p->unalloc (skipped, or kept and why). */
+static int plan_unalloc(struct lb_dev *d, struct lb_plan *p, const struct lb_extents *rest,
+                        int flags)
+{
+	struct lb_extents fixed = { 0 }, keep = { 0 }, cand = { 0 };
+	uint64_t first = d->size;
+	int rc;
+
+	for (int i = 0; i < p->table.n; i++) {
+		const struct lb_ptpart *tp = &p->table.parts[i];
+		if (!tp->container && tp->size && tp->start < first)
+			first = tp->start;
+	}
+	if ((rc = lb_unalloc_fixed(&p->table, d->size, &fixed)) ||
+	    (rc = lb_unalloc_split(rest, d->size, first, &fixed, &keep, &cand)))
+		goto out;
+	if (cand.n && !(p->unalloc = calloc(cand.n, sizeof *p->unalloc))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cand.n; i++) {
+		struct lb_unalloc_area *a = &p->unalloc[p->nunalloc++];
+		uint64_t at;
+		char what[32];
+		a->off = cand.v[i].off;
+		a->len = cand.v[i].len;
+		if (flags & LB_PLAN_KEEP_UNALLOC) {
+			a->kept = 1;
+			snprintf(a->why, sizeof a->why, "kept (--unallocated)");
+		} else if (lb_unalloc_probe(d, a->off, a->len, &at, what, sizeof what)) {
+			a->kept = 1;
+			snprintf(a->why, sizeof a->why, "kept raw: %s signature at offset %llu (a "
+			         "deleted partition?)", what, (unsigned long long)at);
+		} else {
+			snprintf(a->why, sizeof a->why, "skipped");
+			p->unalloc_skipped += a->len;
+		}
+		if (a->kept && (rc = lb_ext_add(&keep, a->off, a->len)))
+			goto out;
+	}
+	lb_ext_normalize(&keep);
+	p->disk_area_bytes = lb_ext_total(&keep);
+	for (size_t i = 0; !rc && i < keep.n; i++)
+		rc = lb_ext_add(&p->ext, keep.v[i].off, keep.v[i].len);
+out:
+	lb_ext_free(&fixed);
+	lb_ext_free(&keep);
+	lb_ext_free(&cand);
+	return rc;
+}
+
+int lb_plan_build(struct lb_dev *d, const int *sel, int nsel, int flags, struct lb_plan *p,
+                  struct lb_err *err)
 {
 	struct lb_extents rest = { 0 };
 	int rc, n = 0;
@@ -143,10 +197,8 @@ int lb_plan_build(struct lb_dev *d, const int *sel, int nsel, struct lb_plan *p,
 			n++;
 		}
 		p->nparts = n;
-		p->disk_area_bytes = lb_ext_total(&rest);
-		for (size_t i = 0; i < rest.n; i++)
-			if (lb_ext_add(&p->ext, rest.v[i].off, rest.v[i].len) < 0)
-				goto nomem;
+		if (plan_unalloc(d, p, &rest, flags) < 0)
+			goto nomem;
 		p->min_size = lb_ptable_min_size(&p->table);
 	}
 	lb_ext_normalize(&p->ext);
@@ -164,6 +216,9 @@ fail:
 void lb_plan_free(struct lb_plan *p)
 {
 	lb_ext_free(&p->ext);
+	free(p->unalloc);
+	p->unalloc = NULL;
+	p->nunalloc = 0;
 	free(p->parts);
 	free(p->fsinfo);
 	p->parts = NULL;
@@ -190,6 +245,13 @@ int lb_plan_to_report(const struct lb_plan *p, struct lb_report *r)
 		return -1;
 	memcpy(r->parts, p->parts, (size_t)p->nparts * sizeof *r->parts);
 	r->disk_area_bytes = p->disk_area_bytes;
+	r->unalloc_skipped = p->unalloc_skipped;
+	r->nunalloc = p->nunalloc;
+	if (p->nunalloc) {
+		if (!(r->unalloc = calloc((size_t)p->nunalloc, sizeof *r->unalloc)))
+			return -1;
+		memcpy(r->unalloc, p->unalloc, (size_t)p->nunalloc * sizeof *r->unalloc);
+	}
 	snprintf(r->table_note, sizeof r->table_note, "%s", p->table.note);
 	r->bytes_planned = p->total;
 	return 0;
@@ -203,6 +265,9 @@ void lb_report_free(struct lb_report *r)
 	free(r->part_seconds);
 	free(r->bad);
 	free(r->damage);
+	free(r->unalloc);
+	r->unalloc = NULL;
+	r->nunalloc = 0;
 	r->damage = NULL;
 	r->parts = NULL;
 	r->part_read = r->part_stored = NULL;

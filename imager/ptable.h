@@ -38,6 +38,8 @@ struct lb_ptable {
 	char note[160];         /* what was odd: damaged primary GPT, chain loop, ... */
 	uint64_t parts_end;     /* end of the last partition (bytes) */
 	int stale_gpt;          /* a GPT was found but ignored: sector 0 does not protect it */
+	int nebr;               /* MBR: the extended boot records of the logical chain, as read */
+	uint64_t ebr[128];      /* byte offsets (each one sector long) */
 };
 
 /* Reads the table of a disk of d->size bytes. Returns 0 (type "none" when there is none). */

@@ -119,6 +119,11 @@ static void report_text(struct bk *b, const char *image, const struct lb_report 
 		if (pp->reason[0]) P("      %s\n", pp->reason);
 	}
 	P("  disk areas outside partitions: %s\n", SZ(r->disk_area_bytes));
+	for (int i = 0; i < r->nunalloc; i++)
+		P("  unallocated %s at offset %llu: %s\n", SZ(r->unalloc[i].len),
+		  (unsigned long long)r->unalloc[i].off, r->unalloc[i].why);
+	if (r->unalloc_skipped)
+		P("  unallocated space skipped (not in the image): %s\n", SZ(r->unalloc_skipped));
 	for (int i = 0; i < r->nbad && i < 100; i++)
 		P("  unreadable: offset %llu, %llu bytes\n", (unsigned long long)r->bad[i][0],
 		  (unsigned long long)r->bad[i][1]);

@@ -14,6 +14,7 @@ struct bk {
 	int dest_ours;            /* the destination was mounted by Lifeboat */
 	char name[256];           /* file name of the image */
 	int level, verify, split_idx;
+	int keep_unalloc;         /* read large unallocated regions too (default: skip them) */
 	char note[256];
 	int sel_nums[128], nsel;  /* ticked partition numbers, for the engine */
 	struct lb_report plan;

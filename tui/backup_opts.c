@@ -26,10 +26,11 @@ void bk_fill_opts(struct bk *b, struct lb_backup_opts *o, char *image, size_t le
 	o->split = split_choices[b->split_idx].bytes;
 	o->no_split = split_choices[b->split_idx].no_split;
 	o->note = b->note[0] ? b->note : NULL;
+	o->keep_unallocated = b->keep_unalloc;
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
-enum { O_LEVEL, O_VERIFY, O_SPLIT, O_NAME, O_NOTE, O_N };
+enum { O_LEVEL, O_VERIFY, O_SPLIT, O_UNALLOC, O_NAME, O_NOTE, O_N };
 struct op { struct bk *b; struct ui_list list; };
 
 static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
@@ -53,6 +54,10 @@ static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
 		if (b->split_idx == 0)
 			strcat(v, is_fat(b->dest_fs) ? " (FAT: pieces under 4 GiB)" : " (one file)");
 		ui_put(y, x, w, a, 1, " Split into pieces   < %s >", v);
+		break;
+	case O_UNALLOC:
+		ui_put(y, x, w, a, 1, " Unallocated space   < %s >", b->keep_unalloc ? "keep all" :
+		       "skip large");
 		break;
 	case O_NAME: ui_put(y, x, w, a, 1, " File name           %s", b->name); break;
 	case O_NOTE: ui_put(y, x, w, a, 1, " Note                %s", b->note[0] ? b->note : "(none)"); break;
@@ -79,6 +84,7 @@ static void change(struct bk *b, int i, int dir)
 		b->level = l < lo ? lo : l > hi ? hi : l;
 	} else if (i == O_VERIFY) b->verify = !b->verify;
 	else if (i == O_SPLIT) b->split_idx = (b->split_idx + dir + nsplit_choices) % nsplit_choices;
+	else if (i == O_UNALLOC) b->keep_unalloc = !b->keep_unalloc;
 }
 
 static void edit(struct bk *b, int i)
@@ -148,6 +154,13 @@ static void sum_draw(void *ctx)
 	}
 	ui_put(y++, 2, w, 0, 0, "%3s  %-30s  %-8s %10s", "", "boot areas, tables and gaps", "raw",
 	       SZ(r->disk_area_bytes));
+	if (r->unalloc_skipped)
+		ui_put(y++, 2, w, ui_attr(UI_DIM), 0, "%3s  %-30s  %-8s %10s", "",
+		       "unallocated, not in the image", "skipped", SZ(r->unalloc_skipped));
+	for (int i = 0; i < r->nunalloc; i++)
+		if (r->unalloc[i].kept && strcmp(r->unalloc[i].why, "kept (--unallocated)"))
+			ui_put(y++, 2, w, ui_attr(UI_WARN), 0, "     unallocated %s at %s: %s",
+			       SZ(r->unalloc[i].len), SZ(r->unalloc[i].off), r->unalloc[i].why);
 	y++;
 	ui_put(y++, 2, w, 0, 0, "To read:          %s", SZ(r->bytes_planned));
 	ui_put(y++, 2, w, 0, 0, "Image size:       about %s (at most %s)", SZ(s->est), SZ(r->bytes_planned));

@@ -54,6 +54,10 @@ static const struct { const char *topic, *text; } topics[] = {
 "  Verify       read the image back afterwards and check every checksum.\n"
 "  Split        cut the image into pieces. FAT filesystems cannot hold\n"
 "               files of 4 GiB or more: 'auto' splits there only.\n"
+"  Unallocated  space outside partitions: 'skip large' leaves out regions over\n"
+"               16 MiB (past the first GiB before the first partition) unless\n"
+"               a filesystem is found there; a restore leaves the target's\n"
+"               bytes there as they were. 'keep all' copies everything.\n"
 "  Name         the image's file name; c changes it.\n"
 "  Note         free text stored in the image (n changes it)." },
 { "summary",

@@ -205,6 +205,14 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results)
 	}
 	fprintf(f, "disk areas outside partitions (boot code, tables, gaps): %s raw\n",
 	        lb_human_size(r->disk_area_bytes, c, sizeof c));
+	for (int i = 0; i < r->nunalloc; i++)
+		fprintf(f, "unallocated %s at offset %llu: %s\n",
+		        lb_human_size(r->unalloc[i].len, c, sizeof c),
+		        (unsigned long long)r->unalloc[i].off, r->unalloc[i].why);
+	if (r->unalloc_skipped)
+		fprintf(f, "unallocated space skipped (not copied: a restore or clone leaves the target's "
+		        "bytes there; --unallocated keeps it): %s\n",
+		        lb_human_size(r->unalloc_skipped, c, sizeof c));
 	if (r->table_note[0])
 		fprintf(f, "partition table: %s\n", r->table_note);
 	if (r->source_note[0])

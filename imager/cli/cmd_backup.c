@@ -44,7 +44,7 @@ int cmd_backup(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' }, { "plan", no_argument, 0, 'P' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
 		{ "allow-mounted", no_argument, 0, 'M' }, { "codec", required_argument, 0, 'c' },
-		{ 0, 0, 0, 0 },
+		{ "unallocated", no_argument, 0, 'U' }, { 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
 	struct lb_report rep;
@@ -88,6 +88,7 @@ int cmd_backup(int argc, char **argv)
 			break;
 		case 'm': o.mapfile = optarg; break;
 		case 'M': o.allow_mounted = 1; break;
+		case 'U': o.keep_unallocated = 1; break;
 		default: return cli_usage("backup", "unknown option");
 		}
 	}

@@ -35,6 +35,13 @@ static void text(const char *path, const struct lb_image_info *i)
 		       p->fs[0] ? p->fs : "?", p->label, p->method,
 		       lb_human_size(p->bytes, b, sizeof b), p->reason);
 	}
+	for (int k = 0; k < i->nunalloc; k++)
+		printf("unallocated %s at offset %llu: %s\n",
+		       lb_human_size(i->unalloc[k].len, a, sizeof a),
+		       (unsigned long long)i->unalloc[k].off, i->unalloc[k].why);
+	if (i->unalloc_skipped)
+		printf("skipped:    %s of unallocated space, not in this image (restore leaves the "
+		       "target's bytes there)\n", lb_human_size(i->unalloc_skipped, a, sizeof a));
 	if (i->complete)
 		printf("contents:   %llu chunks, %s of data in %s (%d segment%s)%s\n",
 		       (unsigned long long)i->chunks, lb_human_size(i->data_bytes, a, sizeof a),
@@ -79,6 +86,16 @@ static void json(const char *path, const struct lb_image_info *i)
 		printf(",\"reason\":");
 		cli_json_str(stdout, p->reason);
 		printf(",\"bytes\":%llu}", (unsigned long long)p->bytes);
+	}
+	printf("],\"unallocated_skipped\":%llu,\"unallocated\":[",
+	       (unsigned long long)i->unalloc_skipped);
+	for (int k = 0; k < i->nunalloc; k++) {
+		const struct lb_unalloc_area *u = &i->unalloc[k];
+		printf("%s{\"offset\":%llu,\"length\":%llu,\"kept\":%s,\"why\":", k ? "," : "",
+		       (unsigned long long)u->off, (unsigned long long)u->len,
+		       u->kept ? "true" : "false");
+		cli_json_str(stdout, u->why);
+		printf("}");
 	}
 	printf("],\"complete\":%s,\"chunks\":%llu,\"data_bytes\":%llu,\"stored_bytes\":%llu,"
 	       "\"image_bytes\":%llu,\"segments\":%d,\"bad_ranges\":%d,\"bad_bytes\":%llu}\n",

@@ -123,7 +123,8 @@ int cmd_clone(int argc, char **argv)
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
-		{ "allow-mounted", no_argument, 0, 'M' }, { 0, 0, 0, 0 },
+		{ "allow-mounted", no_argument, 0, 'M' }, { "unallocated", no_argument, 0, 'U' },
+		{ 0, 0, 0, 0 },
 	};
 	struct lb_clone_opts o = { 0 };
 	struct lb_target_plan plan;
@@ -147,6 +148,7 @@ int cmd_clone(int argc, char **argv)
 			break;
 		case 'm': o.mapfile = optarg; break;
 		case 'M': o.allow_mounted = 1; break;
+		case 'U': o.keep_unallocated = 1; break;
 		default: return cli_usage("clone", "unknown option");
 		}
 	}

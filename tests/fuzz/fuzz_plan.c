@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lb_err err = { 0 };
 	static struct lb_plan p;
 	fuzz_dev(&d, data, size, size, 0);
-	if (lb_plan_build(&d, NULL, 0, &p, &err) == 0) {
+	if (lb_plan_build(&d, NULL, 0, 0, &p, &err) == 0) {
 		uint64_t prev_end = 0;
 		for (size_t i = 0; i < p.ext.n; i++) {
 			const struct lb_extent *e = &p.ext.v[i];

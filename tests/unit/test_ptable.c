@@ -94,6 +94,8 @@ int main(void)
 	CHECK(lb_ptable_find(t, 6) && lb_ptable_find(t, 6)->start == 10240 * 512ULL);
 	CHECK(lb_ptable_find(t, 2)->container);
 	CHECK(t->note[0] == 0);
+	/* every EBR of the chain is remembered (a backup keeps them, wherever they are) */
+	CHECK(t->nebr == 2 && t->ebr[0] == 4096 * 512ULL && t->ebr[1] == 8192 * 512ULL);
 
 	/* the chain loops back to its first EBR */
 	entry(disk + 8192 * 512, 1, 0x05, 0, 2048);
