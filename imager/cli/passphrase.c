@@ -51,10 +51,11 @@ int cli_pass_init(struct cli_pass *p, const char *cmd, const char *key_file)
 	while (n <= PASS_CAP && (k = read(fd, buf + n, (size_t)(PASS_CAP + 1 - n))) > 0)
 		n += k;
 	close(fd);
-	if (n > 0 && buf[n - 1] == '\n')
+	if (n > 0 && buf[n - 1] == '\n') {   /* one "\n" or "\r\n" (FORMAT.md) */
 		buf[--n] = 0;
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = 0;
+		if (n > 0 && buf[n - 1] == '\r')
+			buf[--n] = 0;
+	}
 	if (n <= 0 || n >= PASS_CAP || memchr(buf, 0, (size_t)n)) {
 		fprintf(stderr, "lifeboat: %s: the key file %s %s\n", cmd, key_file, n <= 0 ?
 		        "is empty" : n >= PASS_CAP ? "is longer than 1024 bytes" : "holds a NUL byte");
