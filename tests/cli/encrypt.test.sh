@@ -4,7 +4,8 @@
 # filesystem; verify, verify --against, --resume, split segments; none of a known file's
 # content, the note or the source name is in the image's bytes (while a clear image of the
 # same disk holds them: the check can fail); a wrong key file is exit 8 with nothing written;
-# info without the key shows only what is clear; a flipped sealed byte is damage (CRC) and,
+# info without the key shows only what is clear; passphrases typed on a terminal (tmux), echo
+# off, asked twice for a backup and once per restore; a flipped sealed byte is damage (CRC) and,
 # with the CRC fixed, ALTERED (the tag) — for a chunk, an INDEX record, the trailer and META.
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +84,47 @@ rc=0; setsid "$LIFEBOAT" restore enc.lbi dst.img --yes </dev/null >out.txt 2>err
 untouched "no key"
 rc=0; setsid "$LIFEBOAT" backup src.img x.lbi --encrypt </dev/null >out.txt 2>err.txt || rc=$?
 [ $rc = 2 ] && grep -q "needs a terminal" err.txt && [ ! -e x.lbi ] || { cat err.txt; fail "--encrypt without a terminal: exit $rc"; }
+
+# typed on a terminal (tmux gives the pty): backup --encrypt asks twice, echo off; verify asks
+if command -v tmux >/dev/null; then
+	tsock=$T/tmux.sock
+	tty_run() { # COMMAND: in a fresh pane, then "[exit N]"
+		tmux -S "$tsock" kill-server 2>/dev/null || true
+		tmux -S "$tsock" -f /dev/null new-session -d -x 150 -y 20 \
+			"cd $T && $1; echo \"[exit \$?]\"; sleep 120"
+	}
+	tty_wait() { # TEXT
+		for _ in $(seq 200); do
+			tmux -S "$tsock" capture-pane -p | grep -qF -- "$1" && return 0
+			sleep 0.1
+		done
+		tmux -S "$tsock" capture-pane -p; fail "the terminal did not show: $1"
+	}
+	tty_type() { tmux -S "$tsock" send-keys -l "$1"; tmux -S "$tsock" send-keys Enter; }
+	tty_run "$LIFEBOAT backup src.img tty.lbi --encrypt --quiet"
+	tty_wait "New passphrase for the image:"; tty_type "typed one"
+	tty_wait "The same passphrase again:"; tty_type "typed two"
+	tty_wait "the two passphrases differ"
+	tty_wait "New passphrase for the image:"; tty_type "typed pass"
+	tty_wait "The same passphrase again:"; tty_type "typed pass"
+	tty_wait "[exit 0]"
+	! tmux -S "$tsock" capture-pane -p | grep -q "typed" || fail "the passphrase was echoed"
+	printf 'typed pass' >typed.key   # (no newline: the same passphrase)
+	lb verify tty.lbi --key-file typed.key --quiet
+	tty_run "$LIFEBOAT verify tty.lbi --quiet"
+	tty_wait "Passphrase for tty.lbi:"; tty_type "typed pasS"
+	tty_wait "[exit 8]"
+	tty_run "$LIFEBOAT restore tty.lbi dst.img --yes --quiet"
+	tty_wait "Passphrase for tty.lbi:"; tty_type "typed pass"
+	tty_wait "[exit 0]"
+	tmux -S "$tsock" capture-pane -p | grep -c "Passphrase for" | grep -qx 1 ||
+		fail "restore asked for the passphrase more than once"
+	tmux -S "$tsock" kill-server
+	check_ext src.img dst.img "$off"
+	clean=$(sum dst.img)
+else
+	echo "no tmux: the terminal prompts are not tested"
+fi
 
 # records: "file_offset type codec offset nextents length stored" (an unsplit image)
 records() {
