@@ -739,7 +739,13 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	if ((rc = lb_imgr_read(&img->r, s->in, rec.stored, err)))
 		return rc;
 	s->in_len = rec.stored;
-	if (img->crypt) {
+	s->sealed = 0;
+	s->rec_seq = rec.seq;
+	if (img->crypt && !rec.nextents) {
+		/* one range: nothing in the payload is needed here, so the decoding worker opens it
+		 * (the cipher runs in parallel) */
+		s->sealed = 1;
+	} else if (img->crypt) {
 		/* opened here, before the extent table is used; damage (CRC) told from tampering */
 		char what[200];
 		snprintf(what, sizeof what, "chunk %llu (disk offset %llu)", (unsigned long long)img->seq,
@@ -882,6 +888,30 @@ static void chunk_bad(struct lb_slot *s, const char *image, const char *what)
 	         (unsigned long long)s->stream_pos, what);
 }
 
+/* Worker: a single-range chunk of an encrypted image, as lb_image_next left it: the CRC of the
+ * sealed bytes (damage), then the tag (tampering), then the plaintext payload in place. */
+static int open_sealed(struct lb_decoder *d, struct lb_slot *s, const char *image)
+{
+	struct lb_rec r = { LB_REC_CHUNK, s->codec, s->flags, s->offset, 0, s->len,
+	                    (uint32_t)s->in_len, s->crc, s->rec_seq };
+	if (lb_crc32(0, s->in, s->in_len) != s->crc) {
+		chunk_bad(s, image, "its stored bytes are damaged (CRC-32 mismatch)");
+		return -1;
+	}
+	if (s->in_len < LB_SEAL_LEN || lb_crypt_open(d->img->crypt, &r, s->in)) {
+		s->err_code = LB_EDAMAGED;
+		snprintf(s->err_msg, sizeof s->err_msg, "%s was ALTERED after it was written "
+		         "(tampered): authentication failed at chunk %llu (disk offset %llu), stream "
+		         "offset %llu (its CRC is intact and the passphrase is right, so these bytes are "
+		         "not the ones Lifeboat sealed)", image, (unsigned long long)s->rec_seq,
+		         (unsigned long long)s->offset, (unsigned long long)s->stream_pos);
+		return -1;
+	}
+	s->in_len -= LB_SEAL_LEN;
+	s->sealed = 0;
+	return 0;
+}
+
 int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image)
 {
 	struct lb_decoder *d = dctx;
@@ -891,9 +921,11 @@ int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image)
 		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a decompressor");
 		return -1;
 	}
+	if (s->sealed && open_sealed(d, s, image))
+		return -1;
 	if (d->img->r.hdr.major >= 2 && !d->img->crypt) {
 		/* damage of the stored bytes, told apart from a wrong decoding below (encrypted: checked
-		 * and unsealed by lb_image_next) */
+		 * before unsealing, by open_sealed or lb_image_next) */
 		if (lb_crc32(0, s->in, s->in_len) != s->crc) {
 			chunk_bad(s, image, "its stored bytes are damaged (CRC-32 mismatch)");
 			return -1;

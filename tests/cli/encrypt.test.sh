@@ -87,14 +87,15 @@ rc=0; setsid "$LIFEBOAT" backup src.img x.lbi --encrypt </dev/null >out.txt 2>er
 
 # typed on a terminal (tmux gives the pty): backup --encrypt asks twice, echo off; verify asks
 if command -v tmux >/dev/null; then
-	tsock=$T/tmux.sock
-	tty_run() { # COMMAND: in a fresh pane, then "[exit N]"
-		tmux -S "$tsock" kill-server 2>/dev/null || true
+	nsock=0
+	tty_run() { # COMMAND: in a fresh pane (a fresh server: no race with one shutting down)
+		[ -n "${tsock:-}" ] && { tmux -S "$tsock" kill-server 2>/dev/null || true; }
+		nsock=$((nsock + 1)); tsock=$T/tmux.$nsock.sock
 		tmux -S "$tsock" -f /dev/null new-session -d -x 150 -y 20 \
 			"cd $T && $1; echo \"[exit \$?]\"; sleep 120"
 	}
 	tty_wait() { # TEXT
-		for _ in $(seq 200); do
+		for _ in $(seq 900); do
 			tmux -S "$tsock" capture-pane -p | grep -qF -- "$1" && return 0
 			sleep 0.1
 		done
@@ -161,11 +162,20 @@ PY
 records enc.lbi >rec.txt
 [ "$(awk 'NR==1{print $2, $7}' rec.txt)" = "6 80" ] || fail "the first record is not an 80-byte KEY"
 [ "$(awk 'NR==2{print $2}' rec.txt)" = 1 ] || fail "META does not follow KEY"
-# a chunk with data in the middle, byte 100 of its ciphertext (after the 24-byte nonce)
-read -r cp _ _ coff _ _ cst < <(awk '$2 == 2 && $3 == 1 && $7 > 4096' rec.txt | sed -n 3p)
-cseq=$(awk -v p="$cp" '$2 == 2 { if ($1 == p) { print n; exit } n++ }' rec.txt)
+# a chunk with an extent table (opened by the reading thread) and single-range chunks (opened
+# by the decoding workers): byte 100 of the ciphertext (after the 24-byte nonce), fixed CRC
+grep -q . < <(awk '$2 == 2 && $3 == 1 && $5 > 0' rec.txt) || fail "no chunk with an extent table"
+while read -r cp _ _ coff _ _ _; do
+	cseq=$(awk -v p="$cp" '$2 == 2 { if ($1 == p) { print n + 0; exit } n++ }' rec.txt)
+	flip enc.lbi alt.lbi "$cp" 124 1
+	lb_expect_fail 3 "ALTERED.*tampered.*authentication failed at chunk $cseq \(disk offset $coff\), stream offset $((cp - 64))" verify alt.lbi --key-file key
+	lb_expect_fail 3 "ALTERED.*chunk $cseq \(disk offset $coff\)" verify - --key-file key <alt.lbi
+done < <(awk '$2 == 2 && $3 == 1 && $5 > 0' rec.txt | head -1; awk '$2 == 2 && $3 == 1 && $5 == 0 && $7 > 4096' rec.txt | sed -n '1p;3p')
+# a single-range chunk in the middle
+read -r cp _ _ coff _ _ cst < <(awk '$2 == 2 && $3 == 1 && $5 == 0 && $7 > 4096' rec.txt | sed -n 3p)
+cseq=$(awk -v p="$cp" '$2 == 2 { if ($1 == p) { print n + 0; exit } n++ }' rec.txt)
 flip enc.lbi dmg.lbi "$cp" 124 0
-lb_expect_fail 3 "damaged.*chunk $cseq \(disk offset $coff\).*CRC-32 mismatch" verify dmg.lbi --key-file key
+lb_expect_fail 3 "damaged.*chunk $cseq \(disk offset $coff[,)].*CRC-32 mismatch" verify dmg.lbi --key-file key
 ! grep -q ALTERED err.txt || fail "damage called tampering"
 flip enc.lbi alt.lbi "$cp" 124 1
 lb_expect_fail 3 "ALTERED.*tampered.*authentication failed at chunk $cseq \(disk offset $coff\), stream offset $((cp - 64))" verify alt.lbi --key-file key
