@@ -8,6 +8,7 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include "chunker.h"
+#include "crypt.h"
 #include "err.h"
 #include "le.h"
 #include "meta.h"
@@ -41,6 +42,9 @@ struct bctx {
 	double t_last;
 	int last_part;
 	struct lb_map map;           /* with --mapfile */
+	struct lb_crypt *crypt;      /* encrypted image: every record after KEY is sealed */
+	uint8_t *sealed;             /* scratch for a sealed payload */
+	size_t capsealed;
 };
 
 static int open_source(const char *path, struct lb_dev *d, struct lb_err *err)
@@ -80,10 +84,28 @@ static uint32_t index_every(void)
 	return n >= 1 && n <= LB_MAX_INDEX_EVERY ? (uint32_t)n : LB_INDEX_EVERY;
 }
 
-static int write_rec(struct bctx *b, const struct lb_rec *r, const void *body, size_t len,
+/* Encrypted images: seals the payload (r->stored, r->crc become those of the sealed bytes). */
+static int write_rec(struct bctx *b, struct lb_rec *r, const void *body, size_t len,
                      struct lb_err *err)
 {
 	uint8_t h[LB_REC_HDR_LEN];
+	if (b->crypt && r->type != LB_REC_END && r->type != LB_REC_KEY) {
+		if (len + LB_SEAL_LEN > UINT32_MAX)
+			return lb_fail(err, LB_EUNSUPPORTED, "a record is too large to seal");
+		if (len + LB_SEAL_LEN > b->capsealed) {
+			uint8_t *v = realloc(b->sealed, len + LB_SEAL_LEN);
+			if (!v)
+				return lb_fail(err, LB_ENOMEM, "out of memory for encryption");
+			b->sealed = v;
+			b->capsealed = len + LB_SEAL_LEN;
+		}
+		r->stored = (uint32_t)(len + LB_SEAL_LEN);
+		if (lb_crypt_seal(b->crypt, r, body, len, b->sealed))
+			return lb_fail(err, LB_EIO, "internal: sealing a record failed");
+		body = b->sealed;
+		len += LB_SEAL_LEN;
+		r->crc = lb_crc32(0, body, len);
+	}
 	lb_rec_encode(r, h);
 	if (lb_imgw_write(&b->w, h, sizeof h, err))
 		return err->code;
@@ -305,6 +327,22 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 	r.type = LB_REC_TRAILER;
 	r.length = r.stored = (uint32_t)len;
 	r.crc = crc;
+	if (b->crypt) {
+		/* sealed as one piece: the whole body is assembled first */
+		uint8_t *body = malloc(len);
+		if (!body) {
+			free(buf);
+			return lb_fail(err, LB_ENOMEM, "out of memory for the image's trailer");
+		}
+		memcpy(body, fx, sizeof fx);
+		if (b->npieces)
+			memcpy(body + sizeof fx, b->pieces, b->npieces * LB_PIECE_ENTRY);
+		encode_bad(bad, 0, bad->n, body + sizeof fx + b->npieces * LB_PIECE_ENTRY);
+		rc = write_rec(b, &r, body, len, err);
+		free(body);
+		free(buf);
+		goto end;
+	}
 	rc = write_rec(b, &r, fx, sizeof fx, err);
 	if (!rc && b->npieces)
 		rc = lb_imgw_write(&b->w, b->pieces, b->npieces * LB_PIECE_ENTRY, err);
@@ -314,6 +352,7 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 		rc = lb_imgw_write(&b->w, buf, n * 16, err);
 	}
 	free(buf);
+end:
 	if (rc)
 		return rc;
 	end.type = LB_REC_END;
@@ -321,6 +360,24 @@ static int write_trailer(struct bctx *b, struct lb_err *err)
 	end.crc = r.crc;
 	end.seq = (uint32_t)b->nchunks;
 	return write_rec(b, &end, NULL, 0, err);
+}
+
+/* Encrypted image: the KEY record (clear), first in the stream; derives the key. */
+static int write_key(struct bctx *b, const char *pass, struct lb_err *err)
+{
+	struct lb_rec r = { 0 };
+	uint8_t body[LB_KEY_BODY];
+	if (!*pass)
+		return lb_fail(err, LB_EUSAGE, "the passphrase is empty");
+	if (!(b->crypt = calloc(1, sizeof *b->crypt)))
+		return lb_fail(err, LB_ENOMEM, "out of memory");
+	if (lb_crypt_create(b->crypt, pass, strlen(pass), b->w.image_id, body))
+		return lb_fail(err, LB_ENOMEM, "deriving the image key failed (Argon2id needs %u MiB "
+		               "of memory)", LB_KDF_MEM >> 20);
+	r.type = LB_REC_KEY;
+	r.length = r.stored = LB_KEY_BODY;
+	r.crc = lb_crc32(0, body, sizeof body);
+	return write_rec(b, &r, body, sizeof body, err);
 }
 
 static uint64_t auto_split(const char *image)
@@ -401,9 +458,12 @@ int lb_backup(const struct lb_backup_opts *o, struct lb_report *rep, struct lb_e
 		rc = lb_fail(err, LB_EUSAGE, "--split must be at least 1 MiB");
 		goto out;
 	}
-	if ((rc = lb_imgw_open(&b->w, o->image, split ? split - LB_SEG_HDR_LEN : 0, err)))
+	if ((rc = lb_imgw_open_flags(&b->w, o->image, split ? split - LB_SEG_HDR_LEN : 0,
+	                             o->passphrase ? LB_SEG_ENCRYPTED : 0, err)))
 		goto out;
 	wopen = 1;
+	if (o->passphrase && (rc = write_key(b, o->passphrase, err)))
+		goto out;
 	if ((rc = write_meta(b, o, &src, (unsigned)codec, level, err)))
 		goto out;
 	lb_prog_phase(&b->prog, LB_PHASE_COPY, b->plan.total);
@@ -450,6 +510,10 @@ out:
 	lb_plan_free(&b->plan);
 	free(b->piece);
 	free(b->pieces);
+	if (b->sealed)
+		free(b->sealed);
+	lb_crypt_wipe(b->crypt);
+	free(b->crypt);
 out_src:
 	lb_dev_close(&src);
 	rep->seconds = lb_now() - t0;

@@ -47,7 +47,7 @@ const char *lb_code_name(int code)
 		[LB_EREFUSED] = "refused", [LB_ETOOSMALL] = "target too small",
 		[LB_ECANCELLED] = "cancelled", [LB_ENOMEM] = "out of memory",
 		[LB_EMISMATCH] = "differs from image", [LB_EUNSUPPORTED] = "unsupported",
-		[LB_ENOSPACE] = "destination full",
+		[LB_ENOSPACE] = "destination full", [LB_EKEY] = "wrong or missing passphrase",
 	};
 	if (code < 0 || (size_t)code >= sizeof names / sizeof names[0] || !names[code])
 		return "error";
@@ -64,6 +64,7 @@ int lb_exit_status(int code)
 	case LB_EREFUSED: case LB_ETOOSMALL: return 4;
 	case LB_ECANCELLED: return 5;
 	case LB_EMISMATCH: return 7;
+	case LB_EKEY: return 8;
 	default: return 1;
 	}
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "codec.h"
+#include "crypt.h"
 #include "err.h"
 #include "image.h"
 #include "le.h"
@@ -12,7 +13,7 @@
 size_t lb_image_in_cap(const struct lb_image *img)
 {
 	size_t cs = img->info.chunk_size;
-	return (size_t)LB_MAX_EXTENTS * 16 + cs + cs / 8 + 1024;
+	return (size_t)LB_MAX_EXTENTS * 16 + cs + cs / 8 + 1024 + LB_SEAL_LEN + LB_SUM_LEN;
 }
 
 static int damaged(struct lb_err *err, const struct lb_image *img, uint64_t pos, const char *what)
@@ -31,7 +32,7 @@ static int read_header(struct lb_image *img, struct lb_rec *rec, uint64_t pos, i
 	                  : lb_imgr_pread(&img->r, h, sizeof h, pos, err);
 	if (rc)
 		return rc;
-	if (lb_rec_decode(h, rec, img->r.hdr.major, 0, why, sizeof why))
+	if (lb_rec_decode(h, rec, img->r.hdr.major, img->seal, why, sizeof why))
 		return damaged(err, img, pos, why);
 	return 0;
 }
@@ -41,12 +42,89 @@ int lb_image_sum_kind(const struct lb_image *img)
 	return img->r.hdr.major >= 2 ? LB_SUM_XXH128 : LB_SUM_CRC32;
 }
 
-/* Until encryption is built: an encrypted image is named as such, not called damaged. */
-static int encrypted(struct lb_err *err, const struct lb_image *img)
+static const char *img_name(const struct lb_image *img)
 {
-	return lb_fail(err, LB_EUNSUPPORTED, "%s is encrypted (format 2.0 with a passphrase); this "
-	               "Lifeboat (%s) cannot decrypt images", img->r.is_pipe ?
-	               "the image on standard input" : img->r.path, LB_VERSION);
+	return img->r.is_pipe ? "the image on standard input" : img->r.path;
+}
+
+/* A sealed record whose CRC is right but whose tag fails, with the right key: someone changed
+ * it (or moved it), which is not the same as damage. */
+static int altered(struct lb_err *err, const struct lb_image *img, uint64_t pos, const char *what)
+{
+	return lb_fail(err, LB_EDAMAGED, "%s was ALTERED after it was written (tampered): "
+	               "authentication failed at %s, stream offset %llu (its CRC is intact and the "
+	               "passphrase is right, so these bytes are not the ones Lifeboat sealed)",
+	               img_name(img), what, (unsigned long long)pos);
+}
+
+/* Reads the body of a META, INDEX or TRAILER record whose header is at pos, sequentially (seq)
+ * or at pos; dst holds rec->stored bytes and gets the rec->length body bytes at its start.
+ * Checks the payload CRC (2.0: of the stored bytes; 1.x: of the body, the same bytes) and
+ * unseals. 0; -1 = CRC mismatch, -2 = tag failure (err untouched, the caller names what); or an
+ * lb_code with err set. */
+static int read_body(struct lb_image *img, const struct lb_rec *rec, uint64_t pos, int seq,
+                     uint8_t *dst, struct lb_err *err)
+{
+	int rc = seq ? lb_imgr_read(&img->r, dst, rec->stored, err)
+	             : lb_imgr_pread(&img->r, dst, rec->stored, pos + LB_REC_HDR_LEN, err);
+	if (rc)
+		return rc;
+	if (lb_crc32(0, dst, rec->stored) != rec->crc)
+		return -1;
+	if (img->crypt && lb_crypt_open(img->crypt, rec, dst))
+		return -2;
+	return 0;
+}
+
+/* An encrypted image: the KEY record (clear) is first. Without ask and with locked_ok, stops
+ * there (*stop = 1) having described what is clear; else derives the key and checks it. */
+static int read_key(struct lb_image *img, const struct lb_rec *rec, lb_passphrase_fn ask,
+                    void *ask_ctx, int locked_ok, int *stop, struct lb_err *err)
+{
+	uint8_t body[LB_KEY_BODY];
+	struct lb_kdf k;
+	char why[200], *pass = NULL;
+	int rc;
+	if ((rc = lb_imgr_read(&img->r, body, sizeof body, err)))
+		return rc;
+	if (lb_crc32(0, body, sizeof body) != rec->crc)
+		return damaged(err, img, 0, "its key record is corrupted (checksum mismatch)");
+	if (lb_kdf_parse(body, &k, why, sizeof why))
+		return lb_fail(err, LB_EVERSION, "%s: %s", img_name(img), why);
+	img->info.encrypted = 1;
+	img->info.kdf_ops = k.ops;
+	img->info.kdf_mem = k.mem;
+	img->info.segments = img->r.is_pipe ? 0 : img->r.nseg;
+	if (!ask && locked_ok) {
+		img->info.locked = 1;
+		*stop = 1;
+		return 0;
+	}
+	if (!ask || !(pass = calloc(1, LB_MAX_PASSPHRASE + 1)) ||
+	    ask(ask_ctx, img_name(img), pass, LB_MAX_PASSPHRASE + 1) || !pass[0]) {
+		rc = pass || !ask ? lb_fail(err, LB_EKEY, "%s is encrypted: it needs its passphrase",
+		                            img_name(img))
+		                  : lb_fail(err, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	pass[LB_MAX_PASSPHRASE] = 0;
+	if (!(img->crypt = calloc(1, sizeof *img->crypt))) {
+		rc = lb_fail(err, LB_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = lb_crypt_unlock(img->crypt, pass, strlen(pass), img->r.hdr.image_id, body);
+	if (rc == 1)
+		rc = lb_fail(err, LB_EKEY, "wrong passphrase for %s", img_name(img));
+	else if (rc)
+		rc = lb_fail(err, LB_ENOMEM, "deriving the key of %s failed (Argon2id needs %llu MiB "
+		             "of memory)", img_name(img), (unsigned long long)(k.mem >> 20));
+	img->seal = LB_SEAL_LEN;
+out:
+	if (pass) {
+		lb_crypt_wipe_buf(pass, LB_MAX_PASSPHRASE + 1);
+		free(pass);
+	}
+	return rc;
 }
 
 /* Remembers one unreadable range; past LB_KEEP_BAD (or out of memory) the list is marked
@@ -107,6 +185,14 @@ static void trailer_to_info(struct lb_image *img)
 static int rd(struct lb_image *img, int seq, void *buf, size_t len, uint64_t off,
               struct lb_err *err)
 {
+	if (img->tbody) {
+		/* an unsealed trailer, in memory */
+		if (off < img->tbody_at || off - img->tbody_at > img->tbody_len ||
+		    len > img->tbody_len - (off - img->tbody_at))
+			return lb_fail(err, LB_EDAMAGED, "internal: reading outside the trailer");
+		memcpy(buf, img->tbody + (off - img->tbody_at), len);
+		return 0;
+	}
 	return seq ? lb_imgr_read(&img->r, buf, len, err) : lb_imgr_pread(&img->r, buf, len, off, err);
 }
 
@@ -182,7 +268,8 @@ static int read_trailer11(struct lb_image *img, const struct lb_rec *tr, uint64_
 		off += k;
 		left -= k;
 	}
-	if (crc != tr->crc || badsum != le64(fx + 48)) {
+	/* sealed: the CRC was of the sealed bytes, checked before unsealing */
+	if ((!img->crypt && crc != tr->crc) || badsum != le64(fx + 48)) {
 		rc = damaged(err, img, tpos, "the trailer (totals and index list) is corrupted "
 		             "(checksum mismatch)");
 		goto out;
@@ -227,9 +314,13 @@ static int load_piece(struct lb_image *img, uint64_t j, struct lb_err *err)
 		         "is where the trailer says it is");
 		return damaged(err, img, pos, what);
 	}
-	if ((rc = lb_imgr_pread(&img->r, img->piece, rec.length, pos + LB_REC_HDR_LEN, err)))
+	if ((rc = read_body(img, &rec, pos, 0, img->piece, err)) > 0)
 		return rc;
-	if (lb_crc32(0, img->piece, rec.length) != rec.crc) {
+	if (rc == -2) {
+		what[strlen(what) - 1] = 0;
+		return altered(err, img, pos, what);
+	}
+	if (rc) {
 		snprintf(what + strlen(what), sizeof what - strlen(what), "is corrupted (checksum "
 		         "mismatch)");
 		return damaged(err, img, pos, what);
@@ -261,15 +352,15 @@ static int check_pieces(struct lb_image *img, uint64_t tpos, struct lb_err *err)
 {
 	uint64_t prev = 0;
 	size_t every = img->every;
-	img->piece = malloc(every * LB_INDEX_ENTRY);
+	img->piece = malloc(every * LB_INDEX_ENTRY + LB_SEAL_LEN);   /* read sealed, then opened */
 	img->win = malloc(every * LB_INDEX_ENTRY);
-	img->ibuf = malloc(every * LB_INDEX_ENTRY);
+	img->ibuf = malloc(every * LB_INDEX_ENTRY + LB_SEAL_LEN);
 	img->capwin = img->every;
 	if (!img->piece || !img->win || !img->ibuf)
 		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's index");
 	for (uint64_t j = 0; j < img->npieces; j++) {
 		uint64_t pos = le64(img->pieces + j * LB_PIECE_ENTRY), len;
-		len = LB_REC_HDR_LEN + piece_count(img, j) * LB_INDEX_ENTRY;
+		len = LB_REC_HDR_LEN + piece_count(img, j) * LB_INDEX_ENTRY + img->seal;
 		if (j + 1 == img->npieces && pos >= prev && pos <= tpos && tpos - pos != len) {
 			char what[200];
 			snprintf(what, sizeof what, "the last index record (%llu, of chunks %llu to %llu) "
@@ -286,6 +377,29 @@ static int check_pieces(struct lb_image *img, uint64_t tpos, struct lb_err *err)
 	if (!img->npieces && img->nchunks)
 		return damaged(err, img, tpos, "the trailer lists no index records");
 	return img->npieces ? load_piece(img, img->npieces - 1, err) : 0;
+}
+
+/* Encrypted: the trailer is sealed as one piece, so it is read and opened whole, then parsed
+ * from memory. */
+static int read_sealed_trailer(struct lb_image *img, const struct lb_rec *tr, uint64_t tpos,
+                               int seq, struct lb_err *err)
+{
+	int rc;
+	if (!(img->tbody = malloc((size_t)tr->stored + 1)))
+		return lb_fail(err, LB_ENOMEM, "out of memory reading the image's trailer");
+	img->tbody_at = tpos + LB_REC_HDR_LEN;
+	img->tbody_len = tr->length;
+	rc = read_body(img, tr, tpos, seq, img->tbody, err);
+	if (rc == -1)
+		rc = damaged(err, img, tpos, "the trailer (totals and index list) is corrupted "
+		             "(checksum mismatch)");
+	else if (rc == -2)
+		rc = altered(err, img, tpos, "the trailer");
+	if (!rc)
+		rc = read_trailer11(img, tr, tpos, 0, err);
+	free(img->tbody);
+	img->tbody = NULL;
+	return rc;
 }
 
 /* Files: END is the last record; it points at the trailer. */
@@ -308,11 +422,12 @@ static int load_trailer(struct lb_image *img, struct lb_err *err)
 		return damaged(err, img, len - LB_REC_HDR_LEN, "the end marker points outside the image");
 	if ((rc = read_header(img, &tr, tpos, 0, err)))
 		return rc;
-	if (tr.type != LB_REC_TRAILER || tpos + LB_REC_HDR_LEN + tr.length != len - LB_REC_HDR_LEN ||
+	if (tr.type != LB_REC_TRAILER || tpos + LB_REC_HDR_LEN + tr.stored != len - LB_REC_HDR_LEN ||
 	    tr.crc != end.crc)
 		return damaged(err, img, tpos, "the trailer does not match the end marker");
 	if (img->v11) {
-		if ((rc = read_trailer11(img, &tr, tpos, 0, err)))
+		if ((rc = img->crypt ? read_sealed_trailer(img, &tr, tpos, 0, err)
+		                     : read_trailer11(img, &tr, tpos, 0, err)))
 			return rc;
 		if ((uint32_t)img->nchunks != end.seq)
 			return damaged(err, img, tpos, "the trailer's number of chunks does not match the "
@@ -340,42 +455,51 @@ static int load_trailer(struct lb_image *img, struct lb_err *err)
 	return 0;
 }
 
-int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
+static int open_image(struct lb_image *img, const char *path, lb_passphrase_fn ask,
+                      void *ask_ctx, int locked_ok, struct lb_err *err)
 {
 	struct lb_rec rec;
 	char *body = NULL, why[200];
-	int rc;
+	uint64_t mpos = 0;
+	int rc, stop = 0;
 	memset(img, 0, sizeof *img);
 	if ((rc = lb_imgr_open(&img->r, path, err)))
 		return rc;
 	img->info.major = img->r.hdr.major;
 	img->info.minor = img->r.hdr.minor;
-	if (img->r.hdr.flags & LB_SEG_ENCRYPTED) {
-		rc = encrypted(err, img);
-		goto fail;
-	}
 	if ((rc = read_header(img, &rec, 0, 1, err)))
 		goto fail;
-	if (rec.type == LB_REC_KEY) {
-		rc = encrypted(err, img);
+	if ((rec.type == LB_REC_KEY) != !!(img->r.hdr.flags & LB_SEG_ENCRYPTED)) {
+		rc = damaged(err, img, 0, rec.type == LB_REC_KEY ? "a key record starts an image that is "
+		             "not marked encrypted" : "the image is marked encrypted but its key record "
+		             "is missing");
 		goto fail;
+	}
+	if (rec.type == LB_REC_KEY) {
+		if ((rc = read_key(img, &rec, ask, ask_ctx, locked_ok, &stop, err)) || stop)
+			goto fail;   /* (stop: described as far as it is clear; the caller closes) */
+		mpos = img->r.pos;
+		if ((rc = read_header(img, &rec, mpos, 1, err)))
+			goto fail;
 	}
 	if (rec.type != LB_REC_META) {
-		rc = damaged(err, img, 0, "the image does not start with its description");
+		rc = damaged(err, img, mpos, "the image does not start with its description");
 		goto fail;
 	}
-	body = malloc((size_t)rec.length + 1);
+	body = malloc((size_t)rec.stored + 1);
 	if (!body) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = lb_imgr_read(&img->r, body, rec.length, err)))
+	rc = read_body(img, &rec, mpos, 1, (uint8_t *)body, err);
+	if (rc == -1)
+		rc = damaged(err, img, mpos + LB_REC_HDR_LEN, "its description is corrupted (checksum "
+		             "mismatch)");
+	else if (rc == -2)
+		rc = altered(err, img, mpos, "its description");
+	if (rc)
 		goto fail;
 	body[rec.length] = 0;
-	if (lb_crc32(0, body, rec.length) != rec.crc) {
-		rc = damaged(err, img, LB_REC_HDR_LEN, "its description is corrupted (checksum mismatch)");
-		goto fail;
-	}
 	if (lb_meta_parse(body, rec.length, &img->info, why, sizeof why)) {
 		rc = damaged(err, img, LB_REC_HDR_LEN, why);
 		goto fail;
@@ -404,8 +528,21 @@ int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
 	return 0;
 fail:
 	free(body);
+	if (stop && !rc)
+		return 0;
 	lb_image_close(img);
 	return rc;
+}
+
+int lb_image_open_key(struct lb_image *img, const char *path, lb_passphrase_fn ask,
+                      void *ask_ctx, struct lb_err *err)
+{
+	return open_image(img, path, ask, ask_ctx, 0, err);
+}
+
+int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err)
+{
+	return open_image(img, path, NULL, NULL, 0, err);
 }
 
 void lb_image_close(struct lb_image *img)
@@ -418,6 +555,11 @@ void lb_image_close(struct lb_image *img)
 	free(img->win);
 	free(img->ibuf);
 	lb_ext_free(&img->bad);
+	lb_crypt_wipe(img->crypt);
+	free(img->crypt);
+	free(img->tbody);
+	img->crypt = NULL;
+	img->tbody = NULL;
 	img->index = img->pieces = img->piece = img->win = img->ibuf = NULL;
 }
 
@@ -460,14 +602,15 @@ static int finish_stream(struct lb_image *img, const struct lb_rec *tr, uint64_t
 		return damaged(err, img, tpos, "the index record of the last chunks is missing");
 	if (img->have_trailer) {
 		/* files: the trailer was checked at open; it must be this one */
-		if ((rc = skip_checked(img, tr->length, tr->crc, &ok, err)))
+		if ((rc = skip_checked(img, tr->stored, tr->crc, &ok, err)))
 			return rc;
 		if (!ok)
 			return damaged(err, img, tpos, "the trailer (index and totals) is corrupted");
 		if (img->v11 && img->seen_pieces != img->npieces)
 			return damaged(err, img, tpos, "index records are missing before the trailer");
 	} else if (img->v11) {
-		if ((rc = read_trailer11(img, tr, tpos, 1, err)))
+		if ((rc = img->crypt ? read_sealed_trailer(img, tr, tpos, 1, err)
+		                     : read_trailer11(img, tr, tpos, 1, err)))
 			return rc;
 	} else {
 		uint8_t *body = malloc(tr->length);
@@ -528,9 +671,13 @@ static int stream_index(struct lb_image *img, const struct lb_rec *rec, uint64_t
 		         "says");
 		return damaged(err, img, pos, what);
 	}
-	if ((rc = lb_imgr_read(&img->r, img->ibuf, rec->length, err)))
+	if ((rc = read_body(img, rec, pos, 1, img->ibuf, err)) > 0)
 		return rc;
-	if (lb_crc32(0, img->ibuf, rec->length) != rec->crc) {
+	if (rc == -2) {
+		what[strlen(what) - 1] = 0;
+		return altered(err, img, pos, what);
+	}
+	if (rc) {
 		snprintf(what + strlen(what), sizeof what - strlen(what), "is corrupted (checksum "
 		         "mismatch)");
 		return damaged(err, img, pos, what);
@@ -591,6 +738,27 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 		return damaged(err, img, pos, "a chunk is larger than the image's chunk size");
 	if ((rc = lb_imgr_read(&img->r, s->in, rec.stored, err)))
 		return rc;
+	s->in_len = rec.stored;
+	s->sealed = 0;
+	s->rec_seq = rec.seq;
+	if (img->crypt && !rec.nextents) {
+		/* one range: nothing in the payload is needed here, so the decoding worker opens it
+		 * (the cipher runs in parallel) */
+		s->sealed = 1;
+	} else if (img->crypt) {
+		/* opened here, before the extent table is used; damage (CRC) told from tampering */
+		char what[200];
+		snprintf(what, sizeof what, "chunk %llu (disk offset %llu)", (unsigned long long)img->seq,
+		         (unsigned long long)rec.offset);
+		if (lb_crc32(0, s->in, rec.stored) != rec.crc) {
+			snprintf(what + strlen(what), sizeof what - strlen(what), ": its stored bytes are "
+			         "damaged (CRC-32 mismatch)");
+			return damaged(err, img, pos, what);
+		}
+		if (lb_crypt_open(img->crypt, &rec, s->in))
+			return altered(err, img, pos, what);
+		s->in_len = rec.stored - LB_SEAL_LEN;
+	}
 	span_end = rec.offset + rec.length;
 	if (rec.nextents) {
 		/* the table is checked by the worker; its last range ends the span */
@@ -612,7 +780,7 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 		}
 		if (!e || le64(e) != rec.offset || le64(e + 8) != span_end || le64(e + 16) != pos) {
 			/* the span's end came from the extent table: damage there is the payload's */
-			if (rec.nextents && img->r.hdr.major >= 2 &&
+			if (rec.nextents && img->r.hdr.major >= 2 && !img->crypt &&
 			    lb_crc32(0, s->in, rec.stored) != rec.crc) {
 				char what[200];
 				snprintf(what, sizeof what, "chunk %llu (disk offset %llu): its stored bytes "
@@ -640,7 +808,6 @@ int lb_image_next(struct lb_image *img, struct lb_slot *s, size_t cap, struct lb
 	s->codec = rec.codec;
 	s->flags = rec.flags;
 	s->crc = rec.crc;
-	s->in_len = rec.stored;
 	s->stream_pos = pos;
 	if (!rec.nextents) {
 		s->ext[0].off = rec.offset;
@@ -721,6 +888,30 @@ static void chunk_bad(struct lb_slot *s, const char *image, const char *what)
 	         (unsigned long long)s->stream_pos, what);
 }
 
+/* Worker: a single-range chunk of an encrypted image, as lb_image_next left it: the CRC of the
+ * sealed bytes (damage), then the tag (tampering), then the plaintext payload in place. */
+static int open_sealed(struct lb_decoder *d, struct lb_slot *s, const char *image)
+{
+	struct lb_rec r = { LB_REC_CHUNK, s->codec, s->flags, s->offset, 0, s->len,
+	                    (uint32_t)s->in_len, s->crc, s->rec_seq };
+	if (lb_crc32(0, s->in, s->in_len) != s->crc) {
+		chunk_bad(s, image, "its stored bytes are damaged (CRC-32 mismatch)");
+		return -1;
+	}
+	if (s->in_len < LB_SEAL_LEN || lb_crypt_open(d->img->crypt, &r, s->in)) {
+		s->err_code = LB_EDAMAGED;
+		snprintf(s->err_msg, sizeof s->err_msg, "%s was ALTERED after it was written "
+		         "(tampered): authentication failed at chunk %llu (disk offset %llu), stream "
+		         "offset %llu (its CRC is intact and the passphrase is right, so these bytes are "
+		         "not the ones Lifeboat sealed)", image, (unsigned long long)s->rec_seq,
+		         (unsigned long long)s->offset, (unsigned long long)s->stream_pos);
+		return -1;
+	}
+	s->in_len -= LB_SEAL_LEN;
+	s->sealed = 0;
+	return 0;
+}
+
 int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image)
 {
 	struct lb_decoder *d = dctx;
@@ -730,13 +921,15 @@ int lb_chunk_open(void *dctx, struct lb_slot *s, const char *image)
 		snprintf(s->err_msg, sizeof s->err_msg, "out of memory for a decompressor");
 		return -1;
 	}
-	if (d->img->r.hdr.major >= 2) {
-		/* damage of the stored bytes, told apart from a wrong decoding below */
+	if (s->sealed && open_sealed(d, s, image))
+		return -1;
+	if (d->img->r.hdr.major >= 2 && !d->img->crypt) {
+		/* damage of the stored bytes, told apart from a wrong decoding below (encrypted: checked
+		 * before unsealing, by open_sealed or lb_image_next) */
 		if (lb_crc32(0, s->in, s->in_len) != s->crc) {
 			chunk_bad(s, image, "its stored bytes are damaged (CRC-32 mismatch)");
 			return -1;
 		}
-		/* (encrypted images: the payload is unsealed here, in this worker) */
 	}
 	if ((what = parse_table(s, s->in))) {
 		chunk_bad(s, image, what);
@@ -799,8 +992,14 @@ void lb_chunk_decode(void *dctx, struct lb_slot *s, const char *image)
 
 int lb_image_info(const char *path, struct lb_image_info *info, struct lb_err *err)
 {
+	return lb_image_info_key(path, NULL, NULL, info, err);
+}
+
+int lb_image_info_key(const char *path, lb_passphrase_fn ask, void *ask_ctx,
+                      struct lb_image_info *info, struct lb_err *err)
+{
 	struct lb_image img;
-	int rc = lb_image_open(&img, path, err);
+	int rc = open_image(&img, path, ask, ask_ctx, !ask, err);
 	if (rc)
 		return rc;
 	*info = img.info;

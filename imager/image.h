@@ -38,12 +38,21 @@ struct lb_image {
 	/* sequential reading */
 	uint64_t seq, last_end, seen_data, seen_stored;
 	int at_end, in_patches;
+	/* encrypted images (2.0): the key, and records after KEY are sealed (seal = LB_SEAL_LEN) */
+	struct lb_crypt *crypt;
+	unsigned seal;
+	uint8_t *tbody;              /* an unsealed trailer body, read from here (rd) */
+	uint64_t tbody_at, tbody_len;
 };
 
 /* Opens the image, reads its description; for image files also the end marker, the trailer
  * and the last INDEX record, so a truncated or incomplete file is refused here, before
  * anything is written. The other INDEX records are checked as reading reaches them. */
 int lb_image_open(struct lb_image *img, const char *path, struct lb_err *err);
+/* The same for an image that may be encrypted: ask (may be NULL: LB_EKEY) gives the
+ * passphrase; a wrong one fails with LB_EKEY. */
+int lb_image_open_key(struct lb_image *img, const char *path, lb_passphrase_fn ask,
+                      void *ask_ctx, struct lb_err *err);
 void lb_image_close(struct lb_image *img);
 /* Reads the next chunk record into s (s->in = payload as stored, s->offset/len/next/codec/
  * flags, s->crc = the header's crc, s->stream_pos). Returns 0, 1 at a verified end, or an

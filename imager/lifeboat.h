@@ -36,7 +36,15 @@ enum lb_code {
 	LB_EMISMATCH,    /* verify --against: the disk differs from the image */
 	LB_EUNSUPPORTED, /* something the engine cannot handle (yet) */
 	LB_ENOSPACE,     /* the destination filesystem is full */
+	LB_EKEY,         /* encrypted image: wrong passphrase, or none given */
 };
+
+/* Encrypted images: the engine never prompts. It calls this (from the calling thread) when the
+ * image it opens turns out to be encrypted; the front end writes the passphrase, NUL-terminated,
+ * into buf (cap bytes) and returns 0, or non-zero when it has none (the operation then fails
+ * with LB_EKEY). It may be called more than once per operation (prepare, then run): front ends
+ * remember what was typed. The engine wipes buf after use. */
+typedef int (*lb_passphrase_fn)(void *ctx, const char *image, char *buf, size_t cap);
 
 struct lb_err {
 	int code;
@@ -174,6 +182,7 @@ struct lb_backup_opts {
 	int allow_mounted;      /* copy a source with a filesystem mounted read-write (refused
 	                         * otherwise); the report's source_note says what that means */
 	int keep_unallocated;   /* read large unallocated regions too (lb_unalloc_area) */
+	const char *passphrase; /* non-NULL: encrypt the image with it (format 2.0, see FORMAT.md) */
 };
 
 /* Checks where a backup would save IMAGE, before anything is read (lb_backup checks again):
@@ -205,6 +214,9 @@ struct lb_image_info {
 	int level;              /* of that codec */
 	char checksum[16];      /* of each chunk: "XXH3-128" (2.0), "CRC-32" (1.x) */
 	int encrypted;          /* 2.0 with a passphrase */
+	int locked;             /* encrypted and opened without the passphrase: only major, minor,
+	                         * encrypted, kdf_* and segments are known */
+	uint64_t kdf_ops, kdf_mem;   /* encrypted: Argon2id passes and memory (bytes) */
 	int nparts;
 	struct lb_plan_part *parts;
 	uint64_t unalloc_skipped;    /* bytes of unallocated space the backup left out */
@@ -217,7 +229,11 @@ struct lb_image_info {
 	int nbad;
 	uint64_t bad_bytes;
 };
+/* An encrypted image without a passphrase callback is described as far as it is clear
+ * (info->locked = 1). */
 int lb_image_info(const char *image, struct lb_image_info *info, struct lb_err *err);
+int lb_image_info_key(const char *image, lb_passphrase_fn ask, void *ask_ctx,
+                      struct lb_image_info *info, struct lb_err *err);
 void lb_image_info_free(struct lb_image_info *info);
 
 /* ---- restore and clone ------------------------------------------------------------------ */
@@ -232,6 +248,8 @@ struct lb_restore_opts {
 	lb_progress_fn progress;
 	void *progress_ctx;
 	int resume;             /* compare the target with each chunk first; write only what differs */
+	lb_passphrase_fn passphrase;   /* encrypted images (NULL: they fail with LB_EKEY) */
+	void *passphrase_ctx;
 };
 
 /* What restore would do; filled by lb_restore_prepare / lb_clone_prepare without writing. */
@@ -256,6 +274,8 @@ struct lb_verify_opts {
 	int threads;
 	lb_progress_fn progress;
 	void *progress_ctx;
+	lb_passphrase_fn passphrase;   /* as in lb_restore_opts */
+	void *passphrase_ctx;
 };
 int lb_verify(const struct lb_verify_opts *o, struct lb_report *rep, struct lb_err *err);
 

@@ -31,6 +31,8 @@ struct lb_slot {
 	uint32_t crc;                /* the record header's crc field (2.0: CRC-32 of the payload) */
 	struct lb_sum sum;           /* the chunk's checksum (kind: the image's, lb_image_sum_kind) */
 	uint64_t stream_pos;         /* restore/verify: where the record was in the image */
+	uint32_t rec_seq;            /* restore/verify: the record's seq field */
+	int sealed;                  /* encrypted image: in is still sealed (the worker opens it) */
 	int err_code;                /* set by work(): reported in order by the pipeline */
 	char err_msg[512];
 };

@@ -162,7 +162,7 @@ int lb_restore_prepare(const struct lb_restore_opts *o, struct lb_target_plan *p
 	if (!strcmp(o->image, "-"))
 		return lb_fail(err, LB_EUSAGE, "cannot prepare a restore from standard input: the "
 		               "image would be consumed; run the restore directly");
-	if ((rc = lb_image_open(&img, o->image, err)))
+	if ((rc = lb_image_open_key(&img, o->image, o->passphrase, o->passphrase_ctx, err)))
 		return rc;
 	rc = place(o, &img.info, p, &lo, &hi, &fs_sector, err);
 	lb_image_close(&img);
@@ -261,7 +261,7 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	r->rep = rep;
 	r->name = image_name(o->image);
 	lb_prog_init(&r->prog, o->progress, o->progress_ctx);
-	if ((rc = lb_image_open(&r->img, o->image, err)))
+	if ((rc = lb_image_open_key(&r->img, o->image, o->passphrase, o->passphrase_ctx, err)))
 		goto out_free;
 	if ((rc = place(o, &r->img.info, &plan, &r->lo, &r->hi, &r->fs_sector, err)))
 		goto out;

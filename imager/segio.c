@@ -31,7 +31,8 @@ static char *tmp_name(const struct lb_imgw *w, uint32_t index, char *buf, size_t
 static int start_segment(struct lb_imgw *w, struct lb_err *err)
 {
 	uint8_t hdr[LB_SEG_HDR_LEN];
-	struct lb_seg_hdr h = { LB_FMT_MAJOR, LB_FMT_MINOR, w->seg, w->image_id, w->capacity, 0 };
+	struct lb_seg_hdr h = { LB_FMT_MAJOR, LB_FMT_MINOR, w->seg, w->image_id, w->capacity,
+	                      w->flags };
 	char name[PATH_MAX + 16];
 	int r;
 	if (!w->to_stdout) {
@@ -56,7 +57,14 @@ static int start_segment(struct lb_imgw *w, struct lb_err *err)
 
 int lb_imgw_open(struct lb_imgw *w, const char *path, uint64_t capacity, struct lb_err *err)
 {
+	return lb_imgw_open_flags(w, path, capacity, 0, err);
+}
+
+int lb_imgw_open_flags(struct lb_imgw *w, const char *path, uint64_t capacity, uint32_t flags,
+                       struct lb_err *err)
+{
 	memset(w, 0, sizeof *w);
+	w->flags = flags;
 	w->fd = -1;
 	snprintf(w->path, sizeof w->path, "%s", path);
 	w->to_stdout = !strcmp(path, "-");

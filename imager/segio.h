@@ -20,9 +20,13 @@ struct lb_imgw {
 	uint64_t pos;           /* stream position */
 	uint64_t file_bytes;    /* bytes written including segment headers */
 	uint64_t image_id;
+	uint32_t flags;         /* segment header flags (LB_SEG_ENCRYPTED) */
 };
 
 int lb_imgw_open(struct lb_imgw *w, const char *path, uint64_t capacity, struct lb_err *err);
+/* The same, with segment header flags (an encrypted image: LB_SEG_ENCRYPTED). */
+int lb_imgw_open_flags(struct lb_imgw *w, const char *path, uint64_t capacity, uint32_t flags,
+                       struct lb_err *err);
 int lb_imgw_write(struct lb_imgw *w, const void *buf, size_t len, struct lb_err *err);
 /* Syncs every segment, then renames them to their final names (the first one last). */
 int lb_imgw_finish(struct lb_imgw *w, struct lb_err *err);

@@ -368,7 +368,7 @@ int lb_verify(const struct lb_verify_opts *o, struct lb_report *rep, struct lb_e
 	v->dev.fd = -1;
 	v->name = strcmp(o->image, "-") ? o->image : "the image on standard input";
 	lb_prog_init(&v->prog, o->progress, o->progress_ctx);
-	if ((rc = lb_image_open(&v->img, o->image, err)))
+	if ((rc = lb_image_open_key(&v->img, o->image, o->passphrase, o->passphrase_ctx, err)))
 		goto out_free;
 	if (o->against) {
 		if ((rc = lb_dev_open(&v->dev, o->against, 0, err)))

@@ -182,6 +182,8 @@ static void run(struct bk *b)
 		v.image = rep.image_path[0] ? rep.image_path : image;
 		v.progress = prog_cb;
 		v.progress_ctx = &pr;
+		v.passphrase = b->encrypt ? tui_pass_ask : NULL;   /* the one typed: not asked again */
+		v.passphrase_ctx = &b->pass;
 		pr.title = "Verifying the new image";
 		pr.cancel_text = "Cancelling skips the check; the image stays.";
 		prog_start(&pr);
@@ -233,4 +235,5 @@ void flow_backup(void)
 	}
 	if (b.have_plan) lb_report_free(&b.plan);
 	free(b.include);
+	tui_pass_forget(&b.pass);
 }

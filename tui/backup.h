@@ -19,6 +19,8 @@ struct bk {
 	int sel_nums[128], nsel;  /* ticked partition numbers, for the engine */
 	struct lb_report plan;
 	int have_plan;
+	int encrypt;              /* with the passphrase typed twice into pass */
+	struct tui_pass pass;
 };
 
 /* The split choices: index 0 is automatic. */

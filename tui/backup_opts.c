@@ -27,10 +27,11 @@ void bk_fill_opts(struct bk *b, struct lb_backup_opts *o, char *image, size_t le
 	o->no_split = split_choices[b->split_idx].no_split;
 	o->note = b->note[0] ? b->note : NULL;
 	o->keep_unallocated = b->keep_unalloc;
+	o->passphrase = b->encrypt && b->pass.have ? b->pass.pass : NULL;
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
-enum { O_LEVEL, O_VERIFY, O_SPLIT, O_UNALLOC, O_NAME, O_NOTE, O_N };
+enum { O_LEVEL, O_VERIFY, O_SPLIT, O_UNALLOC, O_NAME, O_NOTE, O_ENCRYPT, O_N };
 struct op { struct bk *b; struct ui_list list; };
 
 static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
@@ -61,6 +62,9 @@ static void opt_row(void *ctx, int i, int y, int x, int w, int sel)
 		break;
 	case O_NAME: ui_put(y, x, w, a, 1, " File name           %s", b->name); break;
 	case O_NOTE: ui_put(y, x, w, a, 1, " Note                %s", b->note[0] ? b->note : "(none)"); break;
+	case O_ENCRYPT:
+		ui_put(y, x, w, a, 1, " Encrypt             < %s >", b->encrypt ? "yes (passphrase set)" : "no");
+		break;
 	}
 }
 
@@ -85,6 +89,15 @@ static void change(struct bk *b, int i, int dir)
 	} else if (i == O_VERIFY) b->verify = !b->verify;
 	else if (i == O_SPLIT) b->split_idx = (b->split_idx + dir + nsplit_choices) % nsplit_choices;
 	else if (i == O_UNALLOC) b->keep_unalloc = !b->keep_unalloc;
+	else if (i == O_ENCRYPT) {
+		/* turning it on asks the passphrase twice; Esc leaves it off */
+		if (b->encrypt) {
+			b->encrypt = 0;
+			tui_pass_forget(&b->pass);
+		} else {
+			b->encrypt = tui_pass_new(&b->pass);
+		}
+	}
 }
 
 static void edit(struct bk *b, int i)
@@ -119,7 +132,9 @@ int bk_options(struct bk *b)
 		if (k == '?') ui_help("options");
 		if (k == KEY_LEFT || k == '-') change(b, o.list.sel, -1);
 		if (k == KEY_RIGHT || k == '+' || k == ' ') change(b, o.list.sel, 1);
-		if (k == 'e' || ((k == '\n' || k == '\r' || k == KEY_ENTER) && o.list.sel >= O_NAME))
+		if ((k == 'e' || k == '\n' || k == '\r' || k == KEY_ENTER) && o.list.sel == O_ENCRYPT)
+			change(b, O_ENCRYPT, 1);
+		else if (k == 'e' || ((k == '\n' || k == '\r' || k == KEY_ENTER) && o.list.sel >= O_NAME))
 			edit(b, o.list.sel);
 		else if (k == '\n' || k == '\r' || k == KEY_ENTER) return 1;
 	}
@@ -139,6 +154,9 @@ static void sum_draw(void *ctx)
 	int y = 2, w = COLS - 4;
 	ui_put(y++, 2, w, 0, 0, "From: %s  %s  %s", b->disk->path, b->disk->model, SZ(b->disk->size));
 	ui_put(y++, 2, w, 0, 0, "To:   %s", s->image);
+	if (b->encrypt)
+		ui_put(y++, 2, w, 0, 0, "      encrypted with the passphrase typed (keep it: it cannot "
+		       "be recovered)");
 	y++;
 	const struct lb_report *r = &b->plan;
 	int room = LINES - 14, two = r->nparts * 2 <= room;

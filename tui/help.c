@@ -59,7 +59,10 @@ static const struct { const char *topic, *text; } topics[] = {
 "               a filesystem is found there; a restore leaves the target's\n"
 "               bytes there as they were. 'keep all' copies everything.\n"
 "  Name         the image's file name; c changes it.\n"
-"  Note         free text stored in the image (n changes it)." },
+"  Note         free text stored in the image (n changes it).\n"
+"  Encrypt      yes asks a passphrase twice; the image's data and description\n"
+"               are then unreadable without it. A lost passphrase cannot be\n"
+"               recovered. Restoring or verifying it asks for the passphrase." },
 { "summary",
 "What will be read from each partition, and why.\n"
 "  used   only the blocks the filesystem uses\n"

@@ -16,6 +16,7 @@ struct rs {
 	struct lb_target_plan plan;
 	struct lb_err perr;
 	int prc;
+	struct tui_pass pass;  /* of an encrypted image: asked when the image is first read */
 };
 
 /* ---- the image's description ------------------------------------------------------------- */
@@ -77,8 +78,11 @@ static int step_info(struct rs *r)
 	if (r->have_info) lb_image_info_free(&r->info);
 	memset(&r->info, 0, sizeof r->info);
 	r->have_info = 0;
-	if (lb_image_info(r->image, &r->info, &err) != LB_OK) {
-		ui_error("This image cannot be read.", &err);
+	tui_pass_forget(&r->pass);   /* another image may have been chosen */
+	if (lb_image_info_key(r->image, tui_pass_ask, &r->pass, &r->info, &err) != LB_OK) {
+		tui_pass_forget(&r->pass);
+		ui_error(err.code == LB_EKEY ? "The passphrase is needed to read this image." :
+			 "This image cannot be read.", &err);
 		return 0;
 	}
 	r->have_info = 1;
@@ -188,6 +192,8 @@ static int step_plan(struct rs *r)
 	o.partition = r->part;
 	o.to_partition = r->to_part;
 	o.verify = 1;
+	o.passphrase = tui_pass_ask;
+	o.passphrase_ctx = &r->pass;
 	memset(&r->plan, 0, sizeof r->plan);
 	memset(&r->perr, 0, sizeof r->perr);
 	r->prc = lb_restore_prepare(&o, &r->plan, &r->perr);
@@ -235,6 +241,8 @@ static void run(struct rs *r)
 	o.partition = r->part;
 	o.to_partition = r->to_part;
 	o.verify = 1;
+	o.passphrase = tui_pass_ask;
+	o.passphrase_ctx = &r->pass;
 	char from[PATH_MAX + 64], to[400];
 	snprintf(from, sizeof from, "%s%s", r->image, r->part ? " (one partition)" : "");
 	snprintf(to, sizeof to, "%s  %s  %s", r->target, r->plan.model, SZ(r->plan.target_size));
@@ -307,6 +315,7 @@ void flow_restore(void)
 		}
 	}
 	if (r.have_info) lb_image_info_free(&r.info);
+	tui_pass_forget(&r.pass);
 	/* the filesystem the image was read from was mounted only to look */
 	if (mounts_release_looks(NULL)) app_load_disks();
 }

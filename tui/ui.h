@@ -89,6 +89,17 @@ void ui_message(const char *title, const char *text, int danger);
 int ui_confirm(const char *title, const char *text, int danger);  /* 1 yes, 0 no */
 /* text input: returns 1 on Enter (buf filled), 0 on Esc */
 int ui_input(const char *title, const char *text, char *buf, size_t len, int danger);
+/* the same, masked ('*' per character): passphrases */
+int ui_input_secret(const char *title, const char *text, char *buf, size_t len);
+
+/* ---- passphrases (passphrase.c) ---------------------------------------------------------- */
+struct tui_pass { char pass[1025]; int have; };
+/* lb_passphrase_fn: asks once in a masked dialog, then gives what was typed again (prepare,
+ * then run); Esc = none. ctx: a struct tui_pass. */
+int tui_pass_ask(void *ctx, const char *image, char *buf, size_t cap);
+/* A new passphrase, typed twice; 1 when given, 0 on Esc. */
+int tui_pass_new(struct tui_pass *p);
+void tui_pass_forget(struct tui_pass *p);   /* wipes it (a wrong one: asked again next time) */
 void ui_error(const char *what, const struct lb_err *err);
 /* Help for a screen, by topic name (see help.c). */
 void ui_help(const char *topic);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "ui.h"
 
-struct vf { char image[PATH_MAX]; int mode; struct ui_list list; };
+struct vf { char image[PATH_MAX]; int mode; struct ui_list list; struct tui_pass pass; };
 
 static void row(void *ctx, int i, int y, int x, int w, int sel)
 {
@@ -46,6 +46,8 @@ static void run(struct vf *v, const char *against)
 	struct lb_verify_opts o = { 0 };
 	o.image = v->image;
 	o.against = against;
+	o.passphrase = tui_pass_ask;   /* an encrypted image: asked in a dialog when it is opened */
+	o.passphrase_ctx = &v->pass;
 	struct prog pr = { 0 };
 	pr.title = against ? "Comparing the image with a disk" : "Verifying the image";
 	pr.from = v->image;
@@ -73,14 +75,17 @@ static void run(struct vf *v, const char *against)
 		title = "Verify cancelled";
 		snprintf(text, sizeof text, "Verify cancelled. Nothing was changed.");
 	} else {
-		title = rc == LB_EMISMATCH ? "Differences found" : "Verify failed";
+		title = rc == LB_EMISMATCH ? "Differences found" : rc == LB_EKEY ? "Passphrase" :
+			"Verify failed";
 		snprintf(text, sizeof text, "%s\n\n%s\n\nImage: %s%s%s",
 			 rc == LB_EMISMATCH ? "The disk differs from the image." :
+			 rc == LB_EKEY ? "Encrypted: no or a wrong passphrase. Nothing was checked." :
 			 rc == LB_EDAMAGED ? "The image is damaged: do not rely on it." :
 					     "The check could not be completed.",
 			 err.msg, v->image, against ? "\nDisk:  " : "", against ? against : "");
 	}
 	lb_report_free(&rep);
+	tui_pass_forget(&v->pass);
 	result_screen(title, rc == LB_OK, text);
 }
 

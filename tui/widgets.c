@@ -172,14 +172,22 @@ int ui_confirm(const char *title, const char *text, int danger)
 	return k == 'y' || k == 'Y';
 }
 
-int ui_input(const char *title, const char *text, char *buf, size_t len, int danger)
+/* mask: a passphrase, shown as '*' and wiped from the dialog's own buffers afterwards */
+static int input_run(const char *title, const char *text, char *buf, size_t len, int danger,
+		     int mask)
 {
-	char field[512];
-	snprintf(field, sizeof field, "%s", buf);
-	struct dlg d = { title, text, "Enter = OK    Esc = Cancel", danger, field, 0, 0, 0 };
+	char field[1100], stars[1100];
+	snprintf(field, sizeof field, "%s", mask ? "" : buf);
+	struct dlg d = { title, text, "Enter = OK    Esc = Cancel", danger, mask ? stars : field,
+			 0, 0, 0 };
 	curs_set(1);
 	int ok = 0;
 	for (;;) {
+		if (mask) {
+			size_t n = strlen(field);
+			memset(stars, '*', n);
+			stars[n] = 0;
+		}
 		dlg_draw(&d);
 		int k = ui_getkey(-1);
 		size_t n = strlen(field);
@@ -195,8 +203,22 @@ int ui_input(const char *title, const char *text, char *buf, size_t len, int dan
 	}
 	curs_set(0);
 	if (ok) snprintf(buf, len, "%s", field);
+	if (mask) {
+		volatile char *v = field;
+		for (size_t i = 0; i < sizeof field; i++) v[i] = 0;
+	}
 	ui_backdrop();
 	return ok;
+}
+
+int ui_input(const char *title, const char *text, char *buf, size_t len, int danger)
+{
+	return input_run(title, text, buf, len, danger, 0);
+}
+
+int ui_input_secret(const char *title, const char *text, char *buf, size_t len)
+{
+	return input_run(title, text, buf, len, 0, 1);
 }
 
 /* What the person can do next, by error kind. */
@@ -214,6 +236,8 @@ static const char *next_step(int code)
 			       "screen to look again.";
 	case LB_EREFUSED: return "Nothing was written.";
 	case LB_EUNSUPPORTED: return "This version of Lifeboat cannot do that yet.";
+	case LB_EKEY: return "Nothing was written. Try again with the passphrase the image was "
+			     "made with.";
 	default: return "";
 	}
 }

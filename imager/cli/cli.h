@@ -27,4 +27,18 @@ void cli_print_plan(FILE *f, const struct lb_report *r, int with_results);
 /* The unreadable ranges of a backup or clone (where: "in the image", "on /dev/sdb") and what
  * they hit; mapfile: the --mapfile name or NULL. */
 void cli_print_bad(const struct lb_report *r, const char *where, const char *mapfile);
+
+/* Passphrases of encrypted images (passphrase.c). */
+struct cli_pass {
+	const char *cmd;
+	char *pass;             /* from --key-file, or typed once and remembered */
+	int from_file;
+};
+/* Reads key_file (may be NULL: ask on the terminal when needed); 0 or an exit status. */
+int cli_pass_init(struct cli_pass *p, const char *cmd, const char *key_file);
+/* lb_passphrase_fn: the key file's passphrase, or asks on /dev/tty (once). */
+int cli_pass_ask(void *ctx, const char *image, char *buf, size_t cap);
+/* backup --encrypt without --key-file: asks twice on the terminal; 0 or an exit status. */
+int cli_pass_new(struct cli_pass *p);
+void cli_pass_free(struct cli_pass *p);
 #endif

@@ -44,9 +44,14 @@ int cmd_backup(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' }, { "plan", no_argument, 0, 'P' },
 		{ "retries", required_argument, 0, 'r' }, { "mapfile", required_argument, 0, 'm' },
 		{ "allow-mounted", no_argument, 0, 'M' }, { "codec", required_argument, 0, 'c' },
-		{ "unallocated", no_argument, 0, 'U' }, { 0, 0, 0, 0 },
+		{ "unallocated", no_argument, 0, 'U' },
+		{ "encrypt", no_argument, 0, 'E' }, { "key-file", required_argument, 0, 'k' },
+		{ 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
+	struct cli_pass pass = { 0 };
+	const char *key_file = NULL;
+	int encrypt = 0;
 	struct lb_report rep;
 	struct lb_err err = { 0 };
 	int *parts = NULL, quiet = 0, plan_only = 0, c, rc, lmin, lmax, ldef;
@@ -89,6 +94,8 @@ int cmd_backup(int argc, char **argv)
 		case 'm': o.mapfile = optarg; break;
 		case 'M': o.allow_mounted = 1; break;
 		case 'U': o.keep_unallocated = 1; break;
+		case 'E': encrypt = 1; break;
+		case 'k': key_file = optarg; break;
 		default: return cli_usage("backup", "unknown option");
 		}
 	}
@@ -130,7 +137,16 @@ int cmd_backup(int argc, char **argv)
 			fprintf(stderr, "lifeboat: replacing the existing image %s (it stays as it is "
 			        "until the new one is complete)\n", o.image);
 	}
+	if (encrypt || key_file) {
+		/* --key-file alone means --encrypt: a key file is only ever given to encrypt */
+		if ((rc = cli_pass_init(&pass, "backup", key_file)) || (rc = cli_pass_new(&pass))) {
+			free(parts);
+			return rc;
+		}
+		o.passphrase = pass.pass;
+	}
 	rc = lb_backup(&o, &rep, &err);
+	cli_pass_free(&pass);
 	free(parts);
 	if (rc) {
 		lb_report_free(&rep);

@@ -23,6 +23,9 @@ static void text(const char *path, const struct lb_image_info *i)
 	printf("sectors:    %u logical, %u physical\n", i->lsec, i->psec);
 	printf("chunks:     %s level %d, %s checksums, %u-byte chunks\n", i->codec, i->level,
 	       i->checksum, i->chunk_size);
+	if (i->encrypted)
+		printf("encrypted:  yes, XChaCha20-Poly1305; key by Argon2id (%llu passes, %llu MiB)\n",
+		       (unsigned long long)i->kdf_ops, (unsigned long long)(i->kdf_mem >> 20));
 	printf("table:      %s\n", i->table);
 	printf("restores to a disk of at least %s (%llu bytes)\n",
 	       lb_human_size(i->min_size, a, sizeof a), (unsigned long long)i->min_size);
@@ -61,6 +64,7 @@ static void json(const char *path, const struct lb_image_info *i)
 	printf(",\"format\":\"%u.%u\",\"codec\":\"%s\",\"level\":%d,\"checksum\":\"%s\",\"tool\":",
 	       i->major, i->minor, i->codec, i->level, i->checksum);
 	cli_json_str(stdout, i->tool_version);
+	printf(",\"encrypted\":%s", i->encrypted ? "true" : "false");
 	printf(",\"created\":%lld,\"note\":", (long long)i->created);
 	cli_json_str(stdout, i->note);
 	printf(",\"source\":{\"path\":");
@@ -105,22 +109,61 @@ static void json(const char *path, const struct lb_image_info *i)
 	       (unsigned long long)i->bad_bytes);
 }
 
+/* An encrypted image opened without its passphrase: what is clear. */
+static void locked(const char *path, const struct lb_image_info *i, int as_json)
+{
+	if (as_json) {
+		printf("{\"image\":");
+		cli_json_str(stdout, path);
+		printf(",\"format\":\"%u.%u\",\"encrypted\":true,\"locked\":true,\"kdf\":"
+		       "{\"name\":\"argon2id13\",\"ops\":%llu,\"mem\":%llu},\"segments\":%d}\n",
+		       i->major, i->minor, (unsigned long long)i->kdf_ops,
+		       (unsigned long long)i->kdf_mem, i->segments);
+		return;
+	}
+	printf("image:      %s\n", path);
+	printf("format:     Lifeboat image %u.%u\n", i->major, i->minor);
+	printf("encrypted:  yes, XChaCha20-Poly1305; key from the passphrase by Argon2id (%llu "
+	       "passes, %llu MiB)\n", (unsigned long long)i->kdf_ops,
+	       (unsigned long long)(i->kdf_mem >> 20));
+	if (i->segments)
+		printf("segments:   %d\n", i->segments);
+	printf("the rest (source, partitions, contents) needs the passphrase: lifeboat info "
+	       "--key-file FILE %s, or --ask to type it\n", path);
+}
+
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 } };
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+	                                      { "key-file", required_argument, 0, 'k' },
+	                                      { "ask", no_argument, 0, 'a' }, { 0, 0, 0, 0 } };
 	struct lb_image_info info;
 	struct lb_err err = { 0 };
-	int as_json = 0, c;
+	struct cli_pass pass;
+	const char *key_file = NULL;
+	int as_json = 0, ask = 0, c, rc;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage("info", "unknown option");
-		as_json = 1;
+		switch (c) {
+		case 'j': as_json = 1; break;
+		case 'k': key_file = optarg; break;
+		case 'a': ask = 1; break;
+		default: return cli_usage("info", "unknown option");
+		}
 	}
 	if (argc - optind != 1)
 		return cli_usage("info", "needs IMAGE (got %d arguments)", argc - optind);
-	if (lb_image_info(argv[optind], &info, &err))
+	if ((rc = cli_pass_init(&pass, "info", key_file)))
+		return rc;
+	/* without a key file or --ask, an encrypted image shows what is clear (no prompt: info is
+	 * also used in scripts) */
+	rc = key_file || ask ? lb_image_info_key(argv[optind], cli_pass_ask, &pass, &info, &err)
+	                     : lb_image_info(argv[optind], &info, &err);
+	cli_pass_free(&pass);
+	if (rc)
 		return cli_error(&err);
-	if (as_json)
+	if (info.locked)
+		locked(argv[optind], &info, as_json);
+	else if (as_json)
 		json(argv[optind], &info);
 	else
 		text(argv[optind], &info);

@@ -43,9 +43,12 @@ int cmd_restore(int argc, char **argv)
 		{ "partition", required_argument, 0, 'p' }, { "to", required_argument, 0, 'T' },
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
-		{ "resume", no_argument, 0, 'R' }, { 0, 0, 0, 0 },
+		{ "resume", no_argument, 0, 'R' }, { "key-file", required_argument, 0, 'k' },
+		{ 0, 0, 0, 0 },
 	};
 	struct lb_restore_opts o = { 0 };
+	struct cli_pass pass;
+	const char *key_file = NULL;
 	struct lb_target_plan plan;
 	struct lb_report rep;
 	struct lb_err err = { 0 };
@@ -71,6 +74,7 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'R': o.resume = 1; break;
+		case 'k': key_file = optarg; break;
 		default: return cli_usage("restore", "unknown option");
 		}
 	}
@@ -82,19 +86,30 @@ int cmd_restore(int argc, char **argv)
 	o.target = argv[optind + 1];
 	o.progress = cli_progress;
 	o.progress_ctx = &quiet;
+	if ((rc = cli_pass_init(&pass, "restore", key_file)))
+		return rc;
+	o.passphrase = cli_pass_ask;
+	o.passphrase_ctx = &pass;
 	if (strcmp(o.image, "-")) {
-		if ((rc = lb_restore_prepare(&o, &plan, &err)))
+		if ((rc = lb_restore_prepare(&o, &plan, &err))) {
+			cli_pass_free(&pass);
 			return cli_error(&err);
-		if (!confirm_plan(&plan, yes))
+		}
+		if (!confirm_plan(&plan, yes)) {
+			cli_pass_free(&pass);
 			return 4;
+		}
 	} else if (!yes) {
+		cli_pass_free(&pass);
 		return cli_usage("restore", "restoring from standard input needs --yes (the "
 		                 "confirmation cannot be asked there)");
 	}
 	rc = lb_restore(&o, &rep, &err);
+	cli_pass_free(&pass);
 	if (rc) {
 		lb_report_free(&rep);
-		if (rc != LB_ECANCELLED && rc != LB_EREFUSED)   /* refusals come before any write */
+		/* refusals and a wrong passphrase come before any write */
+		if (rc != LB_ECANCELLED && rc != LB_EREFUSED && rc != LB_EKEY)
 			fprintf(stderr, "lifeboat: the restore did NOT complete; %s may hold a partial "
 			        "copy\n", o.target);
 		return cli_error(&err);

@@ -80,9 +80,12 @@ if grep -q -- --key-file "$T/help"; then
 	printf 'not the passphrase\n' >"$T/wrong"
 	"$S" backup "$T/src.img" "$T/static-enc.lbi" --key-file "$T/key" --quiet || die "static encrypted backup failed"
 	"$LIFEBOAT" verify "$T/static-enc.lbi" --key-file "$T/key" || die "the host build cannot verify the static build's encrypted image"
-	"$LIFEBOAT" verify "$T/static-enc.lbi" --key-file "$T/wrong" 2>/dev/null && die "the host build accepted a wrong passphrase"
+	rc=0; "$LIFEBOAT" verify "$T/static-enc.lbi" --key-file "$T/wrong" 2>/dev/null || rc=$?
+	[ $rc = 8 ] || die "the host build gave exit $rc for a wrong passphrase (wanted 8)"
 	"$LIFEBOAT" backup "$T/src.img" "$T/host-enc.lbi" --key-file "$T/key" --quiet || die "host encrypted backup failed"
-	"$S" verify "$T/host-enc.lbi" --key-file "$T/wrong" 2>/dev/null && die "the static build accepted a wrong passphrase"
+	rc=0; "$S" verify "$T/host-enc.lbi" --key-file "$T/wrong" 2>"$T/err" || rc=$?
+	[ $rc = 8 ] && grep -q "wrong passphrase" "$T/err" || die "the static build gave exit $rc for a wrong passphrase (wanted 8)"
+	"$S" info "$T/host-enc.lbi" | grep -q "needs the passphrase" || die "static info shows a locked image wrongly"
 	truncate -s 64M "$T/dst2.img"
 	"$S" restore "$T/host-enc.lbi" "$T/dst2.img" --key-file "$T/key" --yes ||
 		die "the static build cannot restore the host build's encrypted image"

@@ -74,6 +74,9 @@ cp disk-gpt.img "$OUT/plan/"; cp disk-gpt.img "$OUT/ptable/"
 kib rnd.img 96; head -c 98304 /dev/urandom | dd of=rnd.img conv=notrunc status=none
 "$LB" backup rnd.img "$OUT/image/stored.lbi" --quiet
 kib zero.img 32; "$LB" backup zero.img "$OUT/image/zeros.lbi" --quiet
+# encrypted: the image target opens it without a passphrase (the flags, the KEY record and
+# its limits are what it reaches; a key per execution would cost Argon2id's 64 MiB)
+printf 'fuzz\n' >key; "$LB" backup zero.img "$OUT/image/encrypted.lbi" --key-file key --quiet
 # an INDEX record every 2 chunks (test hook), and images of formats 1.0 and 1.1
 LIFEBOAT_TEST_INDEX_EVERY=2 "$LB" backup disk-gpt.img "$OUT/image/gpt-index2.lbi" --quiet
 cp "$V10" "$OUT/image/format-1.0.lbi"
@@ -83,6 +86,7 @@ rc=0; LIFEBOAT_FAULTS=$((40 * 512))+1024 "$LB" backup disk-mbr.img "$OUT/image/m
 	--quiet 2>/dev/null || rc=$?
 [ "$rc" -eq 6 ] || { echo "mkcorpus: backup over injected faults exited $rc, expected 6" >&2; exit 1; }
 for i in "$OUT"/image/*.lbi; do
+	case $i in *encrypted.lbi) continue ;; esac   # its first record is KEY, not META
 	# the META record follows the 64-byte segment header; its body length is at +20
 	len=$(od -An -tu4 -j $((64 + 20)) -N4 "$i" | tr -d ' ')
 	dd if="$i" of="$OUT/meta/$(basename "$i" .lbi).meta" bs=1 skip=$((64 + 40)) count="$len" status=none

@@ -26,7 +26,7 @@ shot "Back up: partitions" "Space ticks and unticks; the boot areas are always i
 keys Enter; wait_for "Where should"
 shot "Back up: where to save" "Filesystems on other disks (mounted under /mnt when chosen), mounted folders, or a browser."
 keys Enter; wait_for "choose a folder"; keys Enter; wait_for "Back up: options"
-shot "Back up: options"
+shot "Back up: options" '"Encrypt" set to yes asks a passphrase twice (masked, one * per character; a mismatch is said and asked again; Esc leaves it at no); the summary then says the image is encrypted and the verify afterwards uses the passphrase typed. Restoring or verifying an encrypted image asks for its passphrase in a masked dialog when the image is first read; a wrong one is said as such and nothing is written (what encryption covers: README, "Encrypted images").'
 keys Enter; wait_for "Back up: summary" 20
 shot "Back up: summary" "The plan per partition, the estimated size and the free space; a backup that cannot fit is refused here."
 keys Enter; wait_for "Backup finished" 60
