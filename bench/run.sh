@@ -78,7 +78,7 @@ run() { # name, size-path-glob, command...
 	W[$name]=$((o * 512))
 	S[$name]=0
 	[ -n "$out" ] && S[$name]=$(du -cb $out | tail -n1 | cut -f1)
-	printf '  %-34s %7.1f s  cpu %7.1f s  %8s  written %8s  peak %6.1f MiB\n' "$name" "${T[$name]}" "${C[$name]}" \
+	printf '  %-42s %6.1f s  cpu %7.1f s  %8s  written %8s  peak %6.1f MiB\n' "$name" "${T[$name]}" "${C[$name]}" \
 		"$(iec "${S[$name]}")" "$(iecw "${W[$name]}")" "$(echo "${M[$name]} / 1024" | bc -l)"
 }
 iec() { if [ "$1" -gt 0 ]; then numfmt --to=iec-i --suffix=B --format=%.1f "$1"; else echo -; fi; }
@@ -177,6 +177,10 @@ row "restore --no-verify wall time" "$(sec "${T[$lb restore --no-verify]}")" "$(
 row "restore --no-verify CPU" "$(sec "${C[$lb restore --no-verify]}")" "$(sec "${C[$CZR]}")" "$(r "${C[$lb restore --no-verify]}" "${C[$CZR]}")"
 row "re-restore of the unchanged disk (\`--resume\`)" "$(sec "${T[$lb restore --resume (same)]}"), $(iecw "${W[$lb restore --resume (same)]}") written" "(full restore again)" "$(r "${T[$lb restore --resume (same)]}" "${T[$CZR]}")"
 row "peak memory" "$(echo "$peak / 1024" | bc -l | xargs printf '%.1f MiB')" "$(echo "${M[$CZ]} / 1024" | bc -l | xargs printf '%.1f MiB')" ""
+echo
+echo "Clonezilla copies partitions (swap skipped) and the table; Lifeboat also copies what lies"
+echo "outside partitions, here the 16 MiB tail of old random data. CPU is that of the processes"
+echo "(partclone's writes through loop devices finish in the kernel's loop threads, not counted)."
 echo
 echo "| run | wall | CPU | image | written | peak memory |"
 echo "|---|---|---|---|---|---|"
