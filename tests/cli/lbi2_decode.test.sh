@@ -4,7 +4,7 @@
 # an MBR disk (FAT32, ext4, a partition of unknown type holding random data, a sparse tail) and
 # of the GPT system disk to the same bytes as lifeboat restore does; it refuses a flipped byte
 # (by the record CRC), a flipped byte whose CRC was recomputed (by the XXH3-128 checksum), a
-# truncated image and a missing segment.
+# truncated image and a missing segment. Images come from files, segments and pipes.
 . "$(dirname "$0")/lib.sh"
 tool=$(dirname "$LIFEBOAT")/tools/lbi2_restore
 [ -x "$tool" ] || fail "missing $tool (make unit)"
@@ -46,6 +46,8 @@ for disk in mbr gpt; do
 		check_ext mbr.img a.img "$(part_start mbr.img 2)"
 		check_fat mbr.img a.img "$(part_start mbr.img 1)"
 		[ "$(du -B1 a.img | cut -f1)" -lt $((200 * 1048576)) ] || fail "lbi2_restore's output is not sparse"
+		lb backup mbr.img - --quiet | "$tool" - c.img >/dev/null || fail "lbi2_restore of a backup to a pipe"
+		cmp a.img c.img || fail "lbi2_restore of a backup to a pipe differs"
 	else
 		check_gpt_disk gpt.img a.img
 	fi

@@ -217,7 +217,7 @@ static int meta_get(const char *body, size_t len, const char *key, uint64_t *v)
 int main(int argc, char **argv)
 {
 	unsigned char h[40];
-	uint64_t chunk_size = MIB, nchunks = 0, logical = 0, stored_total = 0, prev_end = 0;
+	uint64_t chunk_size = 16 * MIB /* without the key: the readers' limit */, nchunks = 0, logical = 0, stored_total = 0, prev_end = 0;
 	uint64_t index_pos = 0, seen_index = 0, K = 0, trailer_at = 0;
 	uint32_t trailer_crc = 0;
 	int have_meta = 0, in_patches = 0, have_trailer = 0;
@@ -341,6 +341,18 @@ int main(int argc, char **argv)
 				chunk_size = v;
 			if (!strstr((char *)pay, "table=") || (memcmp(pay, "table=", 6) && !strstr((char *)pay, "\ntable=")))
 				die("META without a table key");
+			uint64_t parts = 0;
+			if (meta_get((char *)pay, stored, "parts", &parts) < 0 || parts > 4096)
+				die("META parts invalid");
+			for (uint64_t i = 0; i < parts; i++) {   /* partitions lie inside the source */
+				char k1[48], k2[48];
+				uint64_t ps, pz;
+				snprintf(k1, sizeof k1, "part.%" PRIu64 ".start", i);
+				snprintf(k2, sizeof k2, "part.%" PRIu64 ".size", i);
+				if (meta_get((char *)pay, stored, k1, &ps) != 1 || meta_get((char *)pay, stored, k2, &pz) != 1 ||
+				    ps > out_size || pz > out_size - ps)
+					die("META partition row %" PRIu64 " missing or outside the source", i);
+			}
 			have_meta = 1;
 			struct stat st;
 			if (out_regular && !fstat(out_fd, &st) && (uint64_t)st.st_size < out_size &&
