@@ -39,6 +39,12 @@ for disk in mbr gpt; do
 	lb backup $disk.img $disk-zstd.lbi --quiet
 	lb info $disk-zstd.lbi | grep -q "chunks: *zstd level 3, XXH3-128" || fail "info: not zstd"
 	restore_both $disk-zstd.lbi $disk.img
+	# onto the same old data too: zero chunks must be written, ranges outside chunks left alone
+	random_target r1.img $(( $(stat -c %s $disk.img) / 1048576 )); cp r1.img r2.img
+	"$tool" $disk-zstd.lbi r1.img >/dev/null || fail "lbi2_restore onto old data"
+	lb restore $disk-zstd.lbi r2.img --yes --quiet
+	cmp r1.img r2.img || fail "lbi2_restore and lifeboat restore differ over old data ($disk)"
+	rm -f r1.img r2.img
 	if [ $disk = mbr ]; then
 		# content checked against the source, not only against lifeboat restore
 		cmp_range mbr.img a.img "$(part_start mbr.img 3)" "$(part_size mbr.img 3)"
