@@ -41,10 +41,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libimager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
 
-# Test helpers that must not share engine code (e.g. a zlib-only image reader).
+# Test helpers that must not share engine code (e.g. a zlib-only image reader); each links the
+# libraries it names in TOOL_LIBS_<name> (zlib when it names none).
+TOOL_LIBS_lbi2_restore := -lzstd -lxxhash -lz
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_FILE_OFFSET_BITS=64 -o $@ $< -lz
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_FILE_OFFSET_BITS=64 -o $@ $< $(or $(TOOL_LIBS_$*),-lz)
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 

@@ -6,7 +6,7 @@ host=(build-essential pkg-config libext2fs-dev comerr-dev libdeflate-dev zlib1g-
       libzstd-dev libxxhash-dev libsodium-dev zstd xxhash
       e2fsprogs gdisk fdisk dosfstools mtools fusefat util-linux tmux time shellcheck
       python3 dpkg-dev)   # dpkg-dev: apt-get source, for e2fsprogs' test images (tests/cli/ext_corrupt)
-bench=(partclone pigz time)
+bench=(partclone pigz zstd time)
 fuzz=(clang libclang-rt-14-dev)   # libFuzzer and the sanitizer runtimes for clang
 want=()
 for set in "${@:-host}"; do
