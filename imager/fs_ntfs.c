@@ -1,0 +1,441 @@
+/* NTFS: the clusters the volume's own $Bitmap marks in use (that covers every metadata file:
+ * $MFT, $MFTMirr, $LogFile, $Boot, hiberfil.sys and pagefile.sys when present), plus the tail
+ * after the last whole cluster, which holds the backup boot sector in the volume's last sector.
+ *
+ * The volume is read by libntfs-3g (the library partclone.ntfs and ntfsclone use), mounted
+ * read-only over a device of our own (ntfs_io below) whose reads go through the engine's
+ * handle and whose writes fail with EROFS, so it never re-opens the disk and cannot change it.
+ *
+ * What a volume Windows left in a state of its own gets (it is never fixed, only described):
+ *   - $LogFile not clean (Windows crashed or lost power, or still had the volume in use): the
+ *     log holds changes the $Bitmap may not show yet, and Windows replays them from the copy
+ *     as it would from the original; raw, so nothing those records name is left out.
+ *   - $LogFile restart page version 2.0: Windows kept metadata in its cache (Fast Startup or a
+ *     hibernated system); the on-disk $Bitmap is not the whole truth; raw.
+ *   - hiberfil.sys in use (hibernated) with a clean $LogFile: every metadata change reached the
+ *     disk, so the $Bitmap is complete and hiberfil.sys itself is an allocated file; used.
+ *   - marked dirty (chkdsk due) with a clean $LogFile: chkdsk is due because something may
+ *     disagree with the $Bitmap; raw, as ext with errors.
+ * The plan's reason names the state in each case.
+ *
+ * A build without libntfs-3g (LB_HAVE_NTFS3G unset: the static stick until its musl build
+ * links it) recognises NTFS and copies it raw, saying so. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fs.h"
+
+/* le.h's names are libntfs-3g's little-endian types: the boot sector's fields read here */
+static uint64_t bs_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+struct ntfs_boot {
+	unsigned bps, cluster;
+	uint64_t sectors;   /* the volume's size in sectors, the backup boot sector excluded */
+};
+
+/* 0 when the boot sector at off describes an NTFS volume that fits in size bytes. */
+static int read_boot(struct lb_dev *d, uint64_t off, uint64_t size, struct ntfs_boot *nb)
+{
+	uint8_t b[512];
+	struct lb_err e = { 0 };
+	unsigned spc;
+	if (size < 4096 || lb_dev_read(d, b, sizeof b, off, &e) || memcmp(b + 3, "NTFS    ", 8))
+		return -1;
+	nb->bps = bs_le(b + 11, 2);
+	spc = b[13];
+	/* 0xf4..0xff: the cluster is 2^(256-spc) bytes (clusters above 64 KiB) */
+	nb->cluster = spc <= 0x80 ? spc * nb->bps : spc >= 0xf4 ? 1u << (256 - spc) : 0;
+	nb->sectors = bs_le(b + 40, 8);
+	if (nb->bps < 256 || nb->bps > 4096 || (nb->bps & (nb->bps - 1)) || !nb->cluster ||
+	    (nb->cluster & (nb->cluster - 1)) || nb->cluster < nb->bps || !nb->sectors ||
+	    nb->sectors > size / nb->bps)
+		return -1;
+	return 0;
+}
+
+static int ntfs_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs_info *info)
+{
+	uint8_t b[512];
+	struct lb_err e = { 0 };
+	struct ntfs_boot nb;
+	if (size < 4096 || lb_dev_read(d, b, sizeof b, off, &e) || memcmp(b + 3, "NTFS    ", 8))
+		return 0;
+	snprintf(info->type, sizeof info->type, "ntfs");
+	snprintf(info->uuid, sizeof info->uuid, "%016llX", (unsigned long long)bs_le(b + 72, 8));
+	info->total = bs_le(b + 40, 8) * bs_le(b + 11, 2);
+	/* The backup boot sector, one sector past what the boot sector counts, is the volume's. */
+	if (!read_boot(d, off, size, &nb) && (nb.sectors + 1) * nb.bps <= size)
+		info->total = (nb.sectors + 1) * nb.bps;
+	return 1;
+}
+
+#ifdef LB_HAVE_NTFS3G
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/device.h>
+#include <ntfs-3g/volume.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/logfile.h>
+#include <ntfs-3g/logging.h>
+
+/* ---- the device libntfs-3g reads: the area [off, off+size) of the engine's handle ---------- */
+struct ntfs_io {
+	struct lb_dev *d;
+	uint64_t off, size;
+	s64 pos;
+	unsigned writes;        /* write attempts refused (none expected: mounted read-only) */
+	char err[160];          /* the engine's sentence for the first read that failed */
+};
+
+static int io_open(struct ntfs_device *dev, int flags)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		errno = EROFS;
+		return -1;
+	}
+	NDevSetReadOnly(dev);
+	NDevSetOpen(dev);
+	return 0;
+}
+
+static int io_close(struct ntfs_device *dev)
+{
+	NDevClearOpen(dev);
+	return 0;
+}
+
+static s64 io_seek(struct ntfs_device *dev, s64 offset, int whence)
+{
+	struct ntfs_io *io = dev->d_private;
+	s64 to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? io->pos + offset :
+	         whence == SEEK_END ? (s64)io->size + offset : -1;
+	if (to < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return io->pos = to;
+}
+
+static s64 io_pread(struct ntfs_device *dev, void *buf, s64 count, s64 pos)
+{
+	struct ntfs_io *io = dev->d_private;
+	struct lb_err e = { 0 };
+	if (pos < 0 || count < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)pos >= io->size)
+		return 0;
+	if ((uint64_t)count > io->size - (uint64_t)pos)
+		count = (s64)(io->size - (uint64_t)pos);
+	if (lb_dev_read(io->d, buf, (size_t)count, io->off + (uint64_t)pos, &e)) {
+		if (!io->err[0])
+			snprintf(io->err, sizeof io->err, "%s", e.msg);
+		errno = EIO;
+		return -1;
+	}
+	return count;
+}
+
+static s64 io_read(struct ntfs_device *dev, void *buf, s64 count)
+{
+	struct ntfs_io *io = dev->d_private;
+	s64 n = io_pread(dev, buf, count, io->pos);
+	if (n > 0)
+		io->pos += n;
+	return n;
+}
+
+static s64 io_write(struct ntfs_device *dev, const void *buf, s64 count)
+{
+	((struct ntfs_io *)dev->d_private)->writes++;
+	errno = EROFS;
+	return -1;
+}
+
+static s64 io_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 pos)
+{
+	return io_write(dev, buf, count);
+}
+
+static int io_sync(struct ntfs_device *dev)
+{
+	return 0;   /* nothing is ever written */
+}
+
+static int io_stat(struct ntfs_device *dev, struct stat *st)
+{
+	struct ntfs_io *io = dev->d_private;
+	memset(st, 0, sizeof *st);
+	st->st_mode = S_IFREG | 0444;
+	st->st_size = (off_t)io->size;
+	return 0;
+}
+
+static int io_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
+{
+	struct ntfs_io *io = dev->d_private;
+	if (request == BLKGETSIZE64) {
+		*(uint64_t *)argp = io->size;
+		return 0;
+	}
+	if (request == BLKSSZGET) {
+		*(int *)argp = (int)io->d->lsec;
+		return 0;
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+static struct ntfs_device_operations io_ops = {
+	.open = io_open, .close = io_close, .seek = io_seek, .read = io_read, .write = io_write,
+	.pread = io_pread, .pwrite = io_pwrite, .sync = io_sync, .stat = io_stat, .ioctl = io_ioctl,
+};
+
+/* libntfs-3g logs to stderr by default; the engine never prints (front ends do). */
+static void quiet_library(void)
+{
+	ntfs_log_set_handler(ntfs_log_handler_null);
+}
+
+struct ntfs_open {
+	struct ntfs_io io;
+	struct ntfs_device *dev;
+	ntfs_volume *vol;
+};
+
+/* Mounts the area read-only through the engine's handle; 0, or -1 with why filled. */
+static int ntfs_open_ro(struct lb_dev *d, uint64_t off, uint64_t size, struct ntfs_open *o,
+                        char *why, size_t whylen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	memset(o, 0, sizeof *o);
+	pthread_once(&once, quiet_library);
+	o->io.d = d;
+	o->io.off = off;
+	o->io.size = size;
+	o->dev = ntfs_device_alloc(d->path, 0, &io_ops, &o->io);
+	if (!o->dev) {
+		snprintf(why, whylen, "out of memory opening it");
+		return -1;
+	}
+	/* Read-only: no hiberfil or $LogFile check, no $TXF_DATA fix, nothing written (and the
+	 * device refuses writes anyway). Forensic: not even the access times of a read-only mount. */
+	o->vol = ntfs_device_mount(o->dev, NTFS_MNT_RDONLY | NTFS_MNT_FORENSIC);
+	if (!o->vol) {
+		int en = errno;
+		if (o->io.err[0]) {
+			const char *cause = strrchr(o->io.err, ':');
+			snprintf(why, whylen, "its metadata cannot be read (%s)",
+			         cause ? cause + 1 + (cause[1] == ' ') : o->io.err);
+		} else {
+			snprintf(why, whylen, "libntfs-3g cannot open it (%s)", strerror(en));
+		}
+		ntfs_device_free(o->dev);
+		o->dev = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void ntfs_close_ro(struct ntfs_open *o)
+{
+	if (o->vol)
+		ntfs_umount(o->vol, FALSE);   /* closes and frees the device as well */
+	else if (o->dev)
+		ntfs_device_free(o->dev);
+	o->vol = NULL;
+	o->dev = NULL;
+}
+
+enum { LOG_CLEAN, LOG_DIRTY, LOG_CACHED, LOG_UNREADABLE };
+
+/* The $LogFile's state, read as ntfs-3g's own read-write mount checks it (volume.c). */
+static int logfile_state(ntfs_volume *vol)
+{
+	ntfs_inode *ni = ntfs_inode_open(vol, FILE_LogFile);
+	ntfs_attr *na = ni ? ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0) : NULL;
+	RESTART_PAGE_HEADER *rp = NULL;
+	int st = LOG_UNREADABLE;
+	if (na) {
+		if (!ntfs_check_logfile(na, &rp))
+			st = LOG_UNREADABLE;
+		else if (rp && le16_to_cpu(rp->major_ver) == 2 && le16_to_cpu(rp->minor_ver) == 0)
+			st = LOG_CACHED;
+		else
+			st = ntfs_is_logfile_clean(na, rp) ? LOG_CLEAN : LOG_DIRTY;
+		free(rp);
+		ntfs_attr_close(na);
+	}
+	if (ni)
+		ntfs_inode_close(ni);
+	return st;
+}
+
+/* 1 when hiberfil.sys starts with a hibernation signature, 0 when absent or cleared, -1 when
+ * it cannot be read. */
+static int hibernated(ntfs_volume *vol)
+{
+	if (ntfs_volume_check_hiberfile(vol, 0) == 0)
+		return 0;
+	return errno == EPERM ? 1 : -1;
+}
+
+/* Appends each run of set bits of the $Bitmap (clusters below nr_clusters) to out. */
+static int bitmap_runs(struct ntfs_open *o, uint64_t off, struct lb_extents *out, char *why,
+                       size_t whylen)
+{
+	enum { PIECE = 1 << 20 };
+	ntfs_volume *vol = o->vol;
+	uint64_t cs = vol->cluster_size, ncl = (uint64_t)vol->nr_clusters, run = 0, cl = 0;
+	uint8_t *buf = malloc(PIECE);
+	int in_run = 0, rc = -1;
+	if (!buf) {
+		snprintf(why, whylen, "out of memory reading its $Bitmap");
+		return -1;
+	}
+	for (uint64_t pos = 0; cl < ncl; pos += PIECE) {
+		s64 want = (s64)((ncl + 7) / 8 - pos < PIECE ? (ncl + 7) / 8 - pos : PIECE);
+		s64 got = ntfs_attr_pread(vol->lcnbmp_na, (s64)pos, want, buf);
+		if (got != want) {
+			if (o->io.err[0]) {
+				const char *cause = strrchr(o->io.err, ':');
+				snprintf(why, whylen, "its $Bitmap cannot be read (%s)",
+				         cause ? cause + 1 + (cause[1] == ' ') : o->io.err);
+			} else {
+				snprintf(why, whylen, "its $Bitmap is shorter than its %llu clusters",
+				         (unsigned long long)ncl);
+			}
+			goto out;
+		}
+		for (s64 i = 0; i < got && cl < ncl; i++) {
+			uint8_t byte = buf[i];
+			/* whole bytes of the same bit continue or end a run at once */
+			if ((byte == 0xff && in_run) || (byte == 0 && !in_run)) {
+				cl += 8;
+				continue;
+			}
+			for (int bit = 0; bit < 8 && cl < ncl; bit++, cl++) {
+				int used = byte >> bit & 1;
+				if (used && !in_run) {
+					run = cl;
+					in_run = 1;
+				} else if (!used && in_run) {
+					in_run = 0;
+					if (lb_ext_add(out, off + run * cs, (cl - run) * cs) < 0)
+						goto nomem;
+				}
+			}
+		}
+	}
+	if (cl > ncl)
+		cl = ncl;
+	if (in_run && lb_ext_add(out, off + run * cs, (cl - run) * cs) < 0)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(why, whylen, "out of memory building its cluster map");
+out:
+	free(buf);
+	return rc;
+}
+
+static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
+                     const char **method, char *why, size_t whylen)
+{
+	struct ntfs_boot nb;
+	struct ntfs_open o;
+	uint64_t cs, end;
+	int log, hib, ret = -1;
+
+	*method = "used";
+	if (read_boot(d, off, size, &nb)) {
+		snprintf(why, whylen, "its boot sector is inconsistent");
+		return -1;
+	}
+	if (ntfs_open_ro(d, off, size, &o, why, whylen))
+		return -1;
+	cs = o.vol->cluster_size;
+	if ((uint64_t)o.vol->nr_clusters > size / cs) {
+		snprintf(why, whylen, "it claims %lld clusters, more than the partition holds",
+		         (long long)o.vol->nr_clusters);
+		goto out;
+	}
+	log = logfile_state(o.vol);
+	hib = hibernated(o.vol);
+	if (log == LOG_CACHED) {
+		snprintf(why, whylen, "Windows keeps its metadata in its cache (Fast Startup or "
+		         "hibernated), so its $Bitmap cannot be trusted; backed up as it is, not fixed");
+		goto out;
+	}
+	if (log != LOG_CLEAN) {
+		snprintf(why, whylen, "its $LogFile %s (Windows did not shut down cleanly), so its "
+		         "$Bitmap cannot be trusted; backed up as it is, not fixed",
+		         log == LOG_DIRTY ? "holds changes not yet applied" : "cannot be read");
+		goto out;
+	}
+	if (o.vol->flags & VOLUME_IS_DIRTY) {
+		snprintf(why, whylen, "it is marked dirty (chkdsk due), so its $Bitmap may disagree "
+		         "with its files; backed up as it is, not fixed");
+		goto out;
+	}
+	if (hib < 0) {
+		snprintf(why, whylen, "its hiberfil.sys cannot be read, so whether Windows is "
+		         "hibernated is unknown");
+		goto out;
+	}
+	if (bitmap_runs(&o, off, out, why, whylen))
+		goto out;
+	/* $Boot is in the bitmap; the boot sector is kept whatever it says. Then the sectors
+	 * after the last whole cluster up to and including the backup boot sector. */
+	end = (nb.sectors + 1) * nb.bps;
+	if (end > size)
+		end = size;
+	if (lb_ext_add(out, off, nb.bps) < 0 ||
+	    (end > (uint64_t)o.vol->nr_clusters * cs &&
+	     lb_ext_add(out, off + o.vol->nr_clusters * cs, end - o.vol->nr_clusters * cs) < 0)) {
+		snprintf(why, whylen, "out of memory building its cluster map");
+		goto out;
+	}
+	lb_ext_normalize(out);
+	/* Not a reason to copy raw, but the plan says it: Windows resumes from this copy. */
+	if (hib > 0)
+		snprintf(why, whylen, "Windows is hibernated on it (its $LogFile is clean, so its "
+		         "$Bitmap is complete); backed up as it is, not fixed");
+	ret = 0;
+out:
+	if (o.io.writes && !ret) {
+		/* never expected from a read-only mount: say so rather than trust what it read */
+		snprintf(why, whylen, "libntfs-3g tried to write to it (refused)");
+		ret = -1;
+	}
+	ntfs_close_ro(&o);
+	return ret;
+}
+
+const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, ntfs_used, NULL };
+
+#else /* !LB_HAVE_NTFS3G */
+
+static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
+                     const char **method, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "needs libntfs-3g for its $Bitmap, and this Lifeboat was built "
+	         "without it");
+	return -1;
+}
+
+const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, ntfs_used, NULL };
+#endif
