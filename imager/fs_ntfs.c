@@ -77,187 +77,8 @@ static int ntfs_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_f
 }
 
 #ifdef LB_HAVE_NTFS3G
-#include <fcntl.h>
-#include <pthread.h>
-#include <sys/stat.h>
-#include <linux/fs.h>
-#include <ntfs-3g/types.h>
-#include <ntfs-3g/device.h>
-#include <ntfs-3g/volume.h>
-#include <ntfs-3g/attrib.h>
-#include <ntfs-3g/inode.h>
+#include "fs_ntfs.h"
 #include <ntfs-3g/logfile.h>
-#include <ntfs-3g/logging.h>
-
-/* ---- the device libntfs-3g reads: the area [off, off+size) of the engine's handle ---------- */
-struct ntfs_io {
-	struct lb_dev *d;
-	uint64_t off, size;
-	s64 pos;
-	unsigned writes;        /* write attempts refused (none expected: mounted read-only) */
-	char err[160];          /* the engine's sentence for the first read that failed */
-};
-
-static int io_open(struct ntfs_device *dev, int flags)
-{
-	if ((flags & O_ACCMODE) != O_RDONLY) {
-		errno = EROFS;
-		return -1;
-	}
-	NDevSetReadOnly(dev);
-	NDevSetOpen(dev);
-	return 0;
-}
-
-static int io_close(struct ntfs_device *dev)
-{
-	NDevClearOpen(dev);
-	return 0;
-}
-
-static s64 io_seek(struct ntfs_device *dev, s64 offset, int whence)
-{
-	struct ntfs_io *io = dev->d_private;
-	s64 to = whence == SEEK_SET ? offset : whence == SEEK_CUR ? io->pos + offset :
-	         whence == SEEK_END ? (s64)io->size + offset : -1;
-	if (to < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	return io->pos = to;
-}
-
-static s64 io_pread(struct ntfs_device *dev, void *buf, s64 count, s64 pos)
-{
-	struct ntfs_io *io = dev->d_private;
-	struct lb_err e = { 0 };
-	if (pos < 0 || count < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((uint64_t)pos >= io->size)
-		return 0;
-	if ((uint64_t)count > io->size - (uint64_t)pos)
-		count = (s64)(io->size - (uint64_t)pos);
-	if (lb_dev_read(io->d, buf, (size_t)count, io->off + (uint64_t)pos, &e)) {
-		if (!io->err[0])
-			snprintf(io->err, sizeof io->err, "%s", e.msg);
-		errno = EIO;
-		return -1;
-	}
-	return count;
-}
-
-static s64 io_read(struct ntfs_device *dev, void *buf, s64 count)
-{
-	struct ntfs_io *io = dev->d_private;
-	s64 n = io_pread(dev, buf, count, io->pos);
-	if (n > 0)
-		io->pos += n;
-	return n;
-}
-
-static s64 io_write(struct ntfs_device *dev, const void *buf, s64 count)
-{
-	((struct ntfs_io *)dev->d_private)->writes++;
-	errno = EROFS;
-	return -1;
-}
-
-static s64 io_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 pos)
-{
-	return io_write(dev, buf, count);
-}
-
-static int io_sync(struct ntfs_device *dev)
-{
-	return 0;   /* nothing is ever written */
-}
-
-static int io_stat(struct ntfs_device *dev, struct stat *st)
-{
-	struct ntfs_io *io = dev->d_private;
-	memset(st, 0, sizeof *st);
-	st->st_mode = S_IFREG | 0444;
-	st->st_size = (off_t)io->size;
-	return 0;
-}
-
-static int io_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
-{
-	struct ntfs_io *io = dev->d_private;
-	if (request == BLKGETSIZE64) {
-		*(uint64_t *)argp = io->size;
-		return 0;
-	}
-	if (request == BLKSSZGET) {
-		*(int *)argp = (int)io->d->lsec;
-		return 0;
-	}
-	errno = ENOTTY;
-	return -1;
-}
-
-static struct ntfs_device_operations io_ops = {
-	.open = io_open, .close = io_close, .seek = io_seek, .read = io_read, .write = io_write,
-	.pread = io_pread, .pwrite = io_pwrite, .sync = io_sync, .stat = io_stat, .ioctl = io_ioctl,
-};
-
-/* libntfs-3g logs to stderr by default; the engine never prints (front ends do). */
-static void quiet_library(void)
-{
-	ntfs_log_set_handler(ntfs_log_handler_null);
-}
-
-struct ntfs_open {
-	struct ntfs_io io;
-	struct ntfs_device *dev;
-	ntfs_volume *vol;
-};
-
-/* Mounts the area read-only through the engine's handle; 0, or -1 with why filled. */
-static int ntfs_open_ro(struct lb_dev *d, uint64_t off, uint64_t size, struct ntfs_open *o,
-                        char *why, size_t whylen)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	memset(o, 0, sizeof *o);
-	pthread_once(&once, quiet_library);
-	o->io.d = d;
-	o->io.off = off;
-	o->io.size = size;
-	o->dev = ntfs_device_alloc(d->path, 0, &io_ops, &o->io);
-	if (!o->dev) {
-		snprintf(why, whylen, "out of memory opening it");
-		return -1;
-	}
-	/* Read-only: no hiberfil or $LogFile check, no $TXF_DATA fix, nothing written (and the
-	 * device refuses writes anyway). Forensic: not even the access times of a read-only mount. */
-	o->vol = ntfs_device_mount(o->dev, NTFS_MNT_RDONLY | NTFS_MNT_FORENSIC);
-	if (!o->vol) {
-		int en = errno;
-		if (o->io.err[0]) {
-			const char *cause = strrchr(o->io.err, ':');
-			snprintf(why, whylen, "its metadata cannot be read (%s)",
-			         cause ? cause + 1 + (cause[1] == ' ') : o->io.err);
-		} else {
-			snprintf(why, whylen, "libntfs-3g cannot open it (%s)", strerror(en));
-		}
-		ntfs_device_free(o->dev);
-		o->dev = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void ntfs_close_ro(struct ntfs_open *o)
-{
-	if (o->vol)
-		ntfs_umount(o->vol, FALSE);   /* closes and frees the device as well */
-	else if (o->dev)
-		ntfs_device_free(o->dev);
-	o->vol = NULL;
-	o->dev = NULL;
-}
 
 enum { LOG_CLEAN, LOG_DIRTY, LOG_CACHED, LOG_UNREADABLE };
 
@@ -293,7 +114,7 @@ static int hibernated(ntfs_volume *vol)
 }
 
 /* Appends each run of set bits of the $Bitmap (clusters below nr_clusters) to out. */
-static int bitmap_runs(struct ntfs_open *o, uint64_t off, struct lb_extents *out, char *why,
+static int bitmap_runs(struct lb_ntfs *o, uint64_t off, struct lb_extents *out, char *why,
                        size_t whylen)
 {
 	enum { PIECE = 1 << 20 };
@@ -310,9 +131,7 @@ static int bitmap_runs(struct ntfs_open *o, uint64_t off, struct lb_extents *out
 		s64 got = ntfs_attr_pread(vol->lcnbmp_na, (s64)pos, want, buf);
 		if (got != want) {
 			if (o->io.err[0]) {
-				const char *cause = strrchr(o->io.err, ':');
-				snprintf(why, whylen, "its $Bitmap cannot be read (%s)",
-				         cause ? cause + 1 + (cause[1] == ' ') : o->io.err);
+				snprintf(why, whylen, "its $Bitmap cannot be read (%s)", o->io.err);
 			} else {
 				snprintf(why, whylen, "its $Bitmap is shorter than its %llu clusters",
 				         (unsigned long long)ncl);
@@ -356,7 +175,7 @@ static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ex
                      const char **method, char *why, size_t whylen)
 {
 	struct ntfs_boot nb;
-	struct ntfs_open o;
+	struct lb_ntfs o;
 	uint64_t cs, end;
 	int log, hib, ret = -1;
 
@@ -365,7 +184,7 @@ static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ex
 		snprintf(why, whylen, "its boot sector is inconsistent");
 		return -1;
 	}
-	if (ntfs_open_ro(d, off, size, &o, why, whylen))
+	if (lb_ntfs_open(d, off, size, &o, why, whylen))
 		return -1;
 	cs = o.vol->cluster_size;
 	if ((uint64_t)o.vol->nr_clusters > size / cs) {
@@ -421,11 +240,11 @@ out:
 		snprintf(why, whylen, "libntfs-3g tried to write to it (refused)");
 		ret = -1;
 	}
-	ntfs_close_ro(&o);
+	lb_ntfs_close(&o);
 	return ret;
 }
 
-const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, ntfs_used, NULL };
+const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, ntfs_used, lb_ntfs_damage };
 
 #else /* !LB_HAVE_NTFS3G */
 

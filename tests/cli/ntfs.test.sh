@@ -195,6 +195,33 @@ check_ntfs gpt.img gpt-dst.img 4 tree4
 gpt_ok gpt-dst.img
 [ "$(sum gpt.img)" = "$before" ] || fail "GPT source changed"
 
+# --- a failing disk: the damage report names the NTFS files on unreadable sectors, as
+# ntfscluster (ntfsprogs) finds them
+lcn_of() { # PARTFILE PATH -> the first LCN of its $DATA
+	ntfscluster -F "$2" "$1" 2>/dev/null | awk '$1 == 0 && $2 ~ /^[0-9]+$/ { print $2; exit }'
+}
+p3=$(part_start gpt.img 3)
+part_out gpt.img 3 a.tmp
+cs=65536
+faults= want_files=
+for f in /old4.bin /new3.bin /usr/include/ext2fs/ext2fs.h; do
+	lcn=$(lcn_of a.tmp "$f")
+	[ -n "$lcn" ] || fail "ntfscluster finds no cluster of $f"
+	faults+="${faults:+,}$((p3 + lcn * cs + 4096))+1024"
+	want_files+=$(ntfscluster -c "$lcn-$lcn" a.tmp 2>/dev/null | sed -n 's|^Inode [0-9]* \(/.*\)/\$DATA$|\1|p')$'\n'
+done
+want_files=$(sort -u <<<"$want_files" | sed '/^$/d')
+rm -f a.tmp
+[ "$(wc -l <<<"$want_files")" = 3 ] || fail "ntfscluster names [$want_files]: the test is not testing anything"
+before=$(sum gpt.img)
+rc=0
+LIFEBOAT_FAULTS=$faults lb backup gpt.img bad.lbi --retries 1 2>err.txt || rc=$?
+[ "$rc" = 6 ] || { cat err.txt; fail "backup of a failing NTFS exited $rc, wanted 6"; }
+[ "$(sum gpt.img)" = "$before" ] || fail "GPT source changed"
+got_files=$(sed -n 's/^  file: //p' err.txt | sort -u)
+[ "$got_files" = "$want_files" ] || { cat err.txt; fail "damaged files reported [$got_files], ntfscluster says [$want_files]"; }
+grep -q "^partition 3 (ntfs" err.txt || { cat err.txt; fail "damage not reported for partition 3"; }
+
 # --- the states Windows leaves: never fixed, only described --------------------------------
 # dirty (chkdsk due): raw, and the plan says so; no write attempted
 cp mbr.img dirty.img
