@@ -14,8 +14,10 @@
  *     hibernated system); the on-disk $Bitmap is not the whole truth; raw.
  *   - hiberfil.sys in use (hibernated) with a clean $LogFile: every metadata change reached the
  *     disk, so the $Bitmap is complete and hiberfil.sys itself is an allocated file; used.
- *   - marked dirty (chkdsk due) with a clean $LogFile: chkdsk is due because something may
- *     disagree with the $Bitmap; raw, as ext with errors.
+ *   - marked dirty (chkdsk due) with a clean $LogFile: something may disagree with the
+ *     $Bitmap, so every cluster any MFT record's runlists name is kept as well (the union:
+ *     whatever chkdsk decides, the clusters it reads are in the copy); used. A record in use
+ *     that cannot be read leaves that unchecked: raw.
  * The plan's reason names the state in each case.
  *
  * A build without libntfs-3g (LB_HAVE_NTFS3G unset: the static stick until its musl build
@@ -171,13 +173,56 @@ out:
 	return rc;
 }
 
+struct refs {
+	struct lb_extents *out;
+	uint64_t off, cs, ncl;
+	uint64_t bad_record;
+	int bad;
+};
+
+static int ref_run(void *priv, uint64_t rec, int64_t lcn, int64_t len)
+{
+	struct refs *r = priv;
+	/* a run past the volume's end is corruption chkdsk will deal with; the map stays inside */
+	if ((uint64_t)lcn >= r->ncl)
+		return 0;
+	if ((uint64_t)len > r->ncl - (uint64_t)lcn)
+		len = (int64_t)(r->ncl - (uint64_t)lcn);
+	return lb_ext_add(r->out, r->off + (uint64_t)lcn * r->cs, (uint64_t)len * r->cs) < 0 ? -1 : 0;
+}
+
+static int ref_unreadable(void *priv, uint64_t rec, int err)
+{
+	struct refs *r = priv;
+	if (!r->bad++)
+		r->bad_record = rec;
+	return 0;
+}
+
+/* Appends every run of clusters the files name (all records whose header says in use). */
+static int referenced_runs(struct lb_ntfs *o, uint64_t off, struct lb_extents *out, char *why,
+                           size_t whylen)
+{
+	struct refs r = { out, off, o->vol->cluster_size, (uint64_t)o->vol->nr_clusters, 0, 0 };
+	struct lb_ntfs_walk w = { ref_run, NULL, ref_unreadable, &r };
+	if (lb_ntfs_walk(o, 1, &w, why, whylen))
+		return -1;
+	if (r.bad) {
+		snprintf(why, whylen, "it is marked dirty (chkdsk due) and %d of its MFT records in "
+		         "use cannot be read (the first: %llu), so its $Bitmap cannot be checked", r.bad,
+		         (unsigned long long)r.bad_record);
+		return -1;
+	}
+	return 0;
+}
+
 static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_extents *out,
                      const char **method, char *why, size_t whylen)
 {
 	struct ntfs_boot nb;
 	struct lb_ntfs o;
 	uint64_t cs, end;
-	int log, hib, ret = -1;
+	int log, hib, dirty, ret = -1;
 
 	*method = "used";
 	if (read_boot(d, off, size, &nb)) {
@@ -205,17 +250,17 @@ static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ex
 		         log == LOG_DIRTY ? "holds changes not yet applied" : "cannot be read");
 		goto out;
 	}
-	if (o.vol->flags & VOLUME_IS_DIRTY) {
-		snprintf(why, whylen, "it is marked dirty (chkdsk due), so its $Bitmap may disagree "
-		         "with its files; backed up as it is, not fixed");
-		goto out;
-	}
+	dirty = !!(o.vol->flags & VOLUME_IS_DIRTY);
 	if (hib < 0) {
 		snprintf(why, whylen, "its hiberfil.sys cannot be read, so whether Windows is "
 		         "hibernated is unknown");
 		goto out;
 	}
 	if (bitmap_runs(&o, off, out, why, whylen))
+		goto out;
+	/* Dirty: chkdsk is due because something may disagree with the $Bitmap. Every cluster a
+	 * file names is kept as well, so the copy holds whatever chkdsk will find. */
+	if (dirty && referenced_runs(&o, off, out, why, whylen))
 		goto out;
 	/* $Boot is in the bitmap; the boot sector is kept whatever it says. Then the sectors
 	 * after the last whole cluster up to and including the backup boot sector. */
@@ -229,10 +274,14 @@ static int ntfs_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ex
 		goto out;
 	}
 	lb_ext_normalize(out);
-	/* Not a reason to copy raw, but the plan says it: Windows resumes from this copy. */
+	/* Not reasons to copy raw, but the plan says them: Windows resumes from this copy, and
+	 * chkdsk will run on it. */
 	if (hib > 0)
 		snprintf(why, whylen, "Windows is hibernated on it (its $LogFile is clean, so its "
 		         "$Bitmap is complete); backed up as it is, not fixed");
+	else if (dirty)
+		snprintf(why, whylen, "it is marked dirty (chkdsk due): its $Bitmap and every "
+		         "cluster its files name are kept; backed up as it is, not fixed");
 	ret = 0;
 out:
 	if (o.io.writes && !ret) {

@@ -29,6 +29,19 @@ struct lb_ntfs {
 int lb_ntfs_open(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ntfs *o, char *why,
                  size_t whylen);
 void lb_ntfs_close(struct lb_ntfs *o);
+/* lb_ntfs_walk's callbacks: 0 goes on, negative stops the walk (-1 with why filled: out of
+ * memory). run: one run of clusters of record rec's attributes; 1 skips the rest of that
+ * record. done: after a record's runs, hit = 1 when run returned 1. unreadable: a record the
+ * $MFT's bitmap marks in use that cannot be read or whose attributes cannot be walked. */
+struct lb_ntfs_walk {
+	int (*run)(void *priv, uint64_t rec, int64_t lcn, int64_t len);
+	int (*done)(void *priv, uint64_t rec, int hit);   /* optional */
+	int (*unreadable)(void *priv, uint64_t rec, int err);
+	void *priv;
+};
+/* Every base MFT record the $MFT's bitmap marks in use (all: and any whose own header says in
+ * use); 0, or -1 with why filled. */
+int lb_ntfs_walk(struct lb_ntfs *o, int all, const struct lb_ntfs_walk *w, char *why, size_t whylen);
 void lb_ntfs_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
                     char **text);
 #endif

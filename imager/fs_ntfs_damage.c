@@ -1,6 +1,5 @@
-/* Which files and metadata of an NTFS volume sit on unreadable sectors: every MFT record in use
- * is opened (libntfs-3g, read-only through the engine's handle), the runlists of all its
- * non-resident attributes are laid over the unreadable clusters, and a file hit is named by
+/* Which files and metadata of an NTFS volume sit on unreadable sectors: the runlists of every
+ * MFT record in use (lb_ntfs_walk) are laid over the unreadable clusters, and a file hit is named by
  * following its $FILE_NAME parents up to the root (as ntfscluster does). The boot sector and
  * its backup, and MFT records that cannot be read, are named as metadata. Runs only when a
  * backup met unreadable sectors. */
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fs_ntfs.h"
-#include <ntfs-3g/runlist.h>
 #include <ntfs-3g/unistr.h>
 
 #define MAX_NAMED 10000   /* a disk failing everywhere: enough lines to act on */
@@ -41,35 +39,6 @@ static const char *const sys_names[FILE_first_user] = {
 	"$MFT", "$MFTMirr", "$LogFile", "$Volume", "$AttrDef", "the root directory", "$Bitmap",
 	"$Boot", "$BadClus", "$Secure", "$UpCase", "$Extend",
 };
-
-/* 1 when a non-resident attribute of ni has a cluster in a bad range, 0 when not, -1 when its
- * attributes cannot be walked (read error in an attribute list, say). */
-static int inode_hit(struct dctx *c, ntfs_inode *ni)
-{
-	ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
-	int hit = 0;
-	if (!ctx)
-		return -1;
-	while (!hit && !ntfs_attrs_walk(ctx)) {
-		ATTR_RECORD *a = ctx->attr;
-		runlist_element *rl;
-		if (!a->non_resident)
-			continue;
-		rl = ntfs_mapping_pairs_decompress(c->vol, a, NULL);
-		if (!rl) {
-			hit = -1;
-			break;
-		}
-		for (runlist_element *r = rl; r->length; r++)
-			if (r->lcn >= 0 && range_bad(c, r->lcn, r->length)) {
-				hit = 1;
-				break;
-			}
-		free(rl);
-	}
-	ntfs_attr_put_search_ctx(ctx);
-	return hit;
-}
 
 /* The path of inode mref: its long (Win32 or POSIX) $FILE_NAME, then its parents' up to the
  * root. Prepends into buf from the end; returns the start, or NULL when a name is missing. */
@@ -133,14 +102,43 @@ static void report(struct dctx *c, const char *fmt, ...)
 	lb_text_add(c->text, "%s", line);
 }
 
+static int run_cb(void *priv, uint64_t rec, int64_t lcn, int64_t len)
+{
+	return range_bad(priv, lcn, len);
+}
+
+static int unreadable_cb(void *priv, uint64_t rec, int err)
+{
+	report(priv, "  metadata: MFT record %llu (unreadable: the file it describes cannot be "
+	       "named)", (unsigned long long)rec);
+	return 0;
+}
+
+static int done_cb(void *priv, uint64_t rec, int hit)
+{
+	struct dctx *c = priv;
+	char path[4096], *p;
+	if (!hit)
+		return 0;
+	if (rec < FILE_first_user) {
+		report(c, "  metadata: %s (MFT record %llu)", rec < 12 ? sys_names[rec] :
+		       "a reserved record", (unsigned long long)rec);
+	} else if ((p = inode_path(c, rec, path, sizeof path))) {
+		report(c, "  file: %s", p);
+	} else {
+		report(c, "  file: (MFT record %llu, its name cannot be read)", (unsigned long long)rec);
+	}
+	return 0;
+}
+
 void lb_ntfs_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
                     char **text)
 {
 	struct dctx c = { 0 };
+	struct lb_ntfs_walk w = { run_cb, done_cb, unreadable_cb, &c };
 	struct lb_ntfs o;
-	char why[160], path[4096];
-	uint64_t cs, bps, records, vol_end;
-	uint8_t *mftbm = NULL;
+	char why[160] = "";
+	uint64_t cs, bps, vol_end;
 
 	if (lb_ntfs_open(d, off, size, &o, why, sizeof why)) {
 		lb_text_add(text, "  (the files hit cannot be named: %s)", why);
@@ -162,62 +160,16 @@ void lb_ntfs_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct 
 		e = e > off + size ? size : e - off;
 		if (s < bps)
 			lb_text_add(text, "  metadata: the boot sector");
-		if (e > vol_end && s < vol_end + cs)   /* the tail after the last cluster */
+		if (e > vol_end)   /* the tail after the last cluster */
 			lb_text_add(text, "  metadata: the backup boot sector (at the volume's end)");
 		if (s >= vol_end)
 			continue;
 		c.bad[c.nbad][0] = (int64_t)(s / cs);
 		c.bad[c.nbad++][1] = (int64_t)((e > vol_end ? vol_end : e) - 1) / (int64_t)cs;
 	}
-	if (!c.nbad)
-		goto out;
-	/* which MFT records are in use: the $MFT's own $BITMAP */
-	records = (uint64_t)o.vol->mft_na->data_size >> o.vol->mft_record_size_bits;
-	mftbm = calloc(1, (records + 7) / 8 + 1);
-	if (!mftbm || ntfs_attr_pread(o.vol->mftbmp_na, 0, (s64)((records + 7) / 8), mftbm) < 0) {
-		lb_text_add(text, "  (the files hit cannot be named: the MFT's bitmap cannot be read)");
-		goto out;
-	}
-	for (uint64_t r = 0; r < records; r++) {
-		ntfs_inode *ni;
-		int hit;
-		if (!(mftbm[r / 8] >> (r % 8) & 1))
-			continue;
-		ni = ntfs_inode_open(o.vol, r);
-		if (!ni) {
-			if (errno == EIO)
-				report(&c, "  metadata: MFT record %llu (unreadable: the file it "
-				       "describes cannot be named)", (unsigned long long)r);
-			continue;
-		}
-		/* an extent record is walked with its base record's attributes */
-		if (ni->mrec->base_mft_record) {
-			ntfs_inode_close(ni);
-			continue;
-		}
-		hit = inode_hit(&c, ni);
-		ntfs_inode_close(ni);
-		if (hit < 0)
-			report(&c, "  metadata: the runlists of MFT record %llu cannot be read",
-			       (unsigned long long)r);
-		if (hit <= 0)
-			continue;
-		if (r < FILE_first_user) {
-			report(&c, "  metadata: %s (MFT record %llu)",
-			       r < 12 ? sys_names[r] : "a reserved record", (unsigned long long)r);
-			continue;
-		}
-		{
-			char *p = inode_path(&c, r, path, sizeof path);
-			if (p)
-				report(&c, "  file: %s", p);
-			else
-				report(&c, "  file: (MFT record %llu, its name cannot be read)",
-				       (unsigned long long)r);
-		}
-	}
+	if (c.nbad && lb_ntfs_walk(&o, 0, &w, why, sizeof why))
+		lb_text_add(text, "  (the files hit cannot all be named: %s)", why);
 out:
-	free(mftbm);
 	free(c.bad);
 	lb_ntfs_close(&o);
 }
