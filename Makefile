@@ -67,6 +67,7 @@ check-fast: lifeboat unit
 bench: lifeboat
 	scripts/install-deps.sh bench
 	bench/run.sh
+	bench/ntfs.sh
 
 clean:
 	rm -rf $(BUILD)
