@@ -72,7 +72,7 @@ ntfs_fill() {
 	for i in $(seq 1 2 "$mib"); do rm "mnt/old$i.bin" "$tree/old$i.bin"; done
 	for i in $(seq 1 $((mib / 2))); do head -c $((i * 100000)) /dev/urandom >"$tree/new$i.bin"; cp "$tree/new$i.bin" mnt/; done
 	ntfs_umount mnt
-	ls -A "$tree" | grep -q . || fail "nothing written"
+	[ -n "$(ls -A "$tree")" ] || fail "nothing written"
 	part_in p.tmp "$disk" "$p"
 	rm -f p.tmp
 }
@@ -206,7 +206,7 @@ gpt_ok gpt-dst.img
 p3=$(part_start gpt.img 3)
 part_out gpt.img 3 a.tmp
 cs=65536
-faults= want_files=
+faults="" want_files=""
 for f in /old4.bin /new3.bin /usr/include/ext2fs/ext2fs.h; do
 	lcn=$(lcn_of a.tmp "$f")
 	[ -n "$lcn" ] || fail "ntfscluster finds no cluster of $f"
