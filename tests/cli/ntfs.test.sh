@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # NTFS as mkntfs makes it and ntfs-3g fills it, on disks whose free space holds old random data:
 # a Windows-style MBR disk (boot code, a "System Reserved" volume filled by ntfscp, the main
-# volume) and a GPT one (ESP, MSR copied raw, main volume with 64 KiB clusters, recovery).
+# volume) and a GPT one (ESP, MSR copied raw, main volume with 64 KiB clusters, recovery with 4 KiB sectors).
 # The fixtures are filled through ntfs-3g's FUSE driver before anything is backed up (with
 # files deleted, so free clusters hold old file data too); sources under test are never mounted.
 # Backup by used clusters (image far smaller than the volumes), restore onto disks of random
@@ -33,11 +33,12 @@ part_out() {
 part_in() {
 	dd if="$1" of="$2" bs=1M oflag=seek_bytes seek="$(part_start "$2" "$3")" conv=notrunc status=none
 }
-# mk_ntfs DISK P LABEL [mkntfs options]: quick format over the old data (-Q), as Windows does
+# mk_ntfs DISK P LABEL [mkntfs options]: quick format over the old data (-Q), as Windows does;
+# SECT: its sector size (default 512)
 mk_ntfs() {
-	local disk=$1 p=$2 label=$3; shift 3
+	local disk=$1 p=$2 label=$3 sect=${SECT:-512}; shift 3
 	part_out "$disk" "$p" p.tmp
-	mkntfs -q -F -Q -L "$label" -p $(( $(part_start "$disk" "$p") / 512 )) -H 255 -S 63 -s 512 "$@" p.tmp \
+	mkntfs -q -F -Q -L "$label" -p $(( $(part_start "$disk" "$p") / sect )) -H 255 -S 63 -s "$sect" "$@" p.tmp \
 		>/dev/null 2>&1 || fail "mkntfs $disk $p"
 	part_in p.tmp "$disk" "$p"
 	rm -f p.tmp
@@ -108,8 +109,10 @@ check_ntfs() {
 		n=$((n + 1))
 	done < <(find "$tree" -type f)
 	[ "$n" -gt 0 ] || fail "no files checked on partition $p"
-	local last=$(( $(part_size "$src" "$p") - 512 ))
-	cmp -s -n 512 -i "$last:$last" a.tmp b.tmp || fail "partition $p: backup boot sector differs"
+	local bps last
+	bps=$(od -An -tu2 -j11 -N2 a.tmp | tr -d ' ')
+	last=$(( $(part_size "$src" "$p") / bps * bps - bps ))
+	cmp -s -n "$bps" -i "$last:$last" a.tmp b.tmp || fail "partition $p: backup boot sector differs"
 	rm -f a.tmp b.tmp
 }
 lcn_of() { # PARTFILE PATH -> the first LCN of its $DATA
@@ -175,13 +178,13 @@ check_ntfs mbr.img mbr-dst.img 1 tree1
 check_ntfs mbr.img mbr-dst.img 2 tree2
 [ "$(sum mbr.img)" = "$before" ] || fail "MBR source changed"
 
-# --- GPT: ESP, MSR, main (64 KiB clusters), recovery --------------------------------------
+# --- GPT: ESP, MSR, main (64 KiB clusters), recovery (4 KiB sectors) --------------------------------------
 random_disk gpt.img 240
 sgdisk -n1:2048:+32M -t1:ef00 -c1:EFI -n2:0:+16M -t2:0c01 -c2:"Microsoft reserved partition" \
 	-n3:0:+150M -t3:0700 -c3:"Basic data partition" -n4:0:0 -t4:2700 -c4:Recovery gpt.img >/dev/null
 mk_fat gpt.img 1 32 ""
 mk_ntfs gpt.img 3 Windows -c 65536
-mk_ntfs gpt.img 4 Recovery
+SECT=4096 mk_ntfs gpt.img 4 Recovery   # 4 KiB sectors (as on 4Kn disks)
 ntfs_fill gpt.img 3 tree3 10
 ntfscp_files gpt.img 4 tree4 Winre.wim:3000 ReAgent.xml:2
 before=$(sum gpt.img)
