@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # NTFS as mkntfs makes it and ntfs-3g fills it, on disks whose free space holds old random data:
 # a Windows-style MBR disk (boot code, a "System Reserved" volume filled by ntfscp, the main
-# volume) and a GPT one (ESP, MSR copied raw, main volume with 64 KiB clusters, recovery with 4 KiB sectors).
+# volume) and a GPT one (ESP, MSR copied raw, main volume with 64 KiB clusters, recovery with
+# 4 KiB sectors).
 # The fixtures are filled through ntfs-3g's FUSE driver before anything is backed up (with
 # files deleted, so free clusters hold old file data too); sources under test are never mounted.
 # Backup by used clusters (image far smaller than the volumes), restore onto disks of random
@@ -178,7 +179,7 @@ check_ntfs mbr.img mbr-dst.img 1 tree1
 check_ntfs mbr.img mbr-dst.img 2 tree2
 [ "$(sum mbr.img)" = "$before" ] || fail "MBR source changed"
 
-# --- GPT: ESP, MSR, main (64 KiB clusters), recovery (4 KiB sectors) --------------------------------------
+# --- GPT: ESP, MSR, main (64 KiB clusters), recovery (4 KiB sectors) ----------------------
 random_disk gpt.img 240
 sgdisk -n1:2048:+32M -t1:ef00 -c1:EFI -n2:0:+16M -t2:0c01 -c2:"Microsoft reserved partition" \
 	-n3:0:+150M -t3:0700 -c3:"Basic data partition" -n4:0:0 -t4:2700 -c4:Recovery gpt.img >/dev/null
