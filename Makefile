@@ -8,7 +8,9 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -D_GNU_SOURCE \
              -D_FILE_OFFSET_BITS=64 -DNCURSES_WIDECHAR=1 -pthread -Iimager -Itui
-HOST_LIBS ?= -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lncursesw -pthread
+# libntfs-3g reads NTFS $Bitmaps (imager/fs_ntfs.c); a build without LB_HAVE_NTFS3G copies NTFS raw.
+HOST_FEATURES ?= -DLB_HAVE_NTFS3G
+HOST_LIBS ?= -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lncursesw -pthread
 
 ENGINE_SRCS := $(sort $(wildcard imager/*.c))
 CLI_SRCS    := $(sort $(wildcard imager/cli/*.c))
@@ -28,7 +30,7 @@ lifeboat: $(BUILD)/lifeboat
 
 $(BUILD)/%.o: %.c $(wildcard imager/*.h tui/*.h imager/cli/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LB_CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(CFLAGS) $(LB_CFLAGS) $(HOST_FEATURES) -MMD -c -o $@ $<
 
 $(BUILD)/libimager.a: $(ENGINE_OBJS)
 	@rm -f $@
@@ -67,6 +69,7 @@ check-fast: lifeboat unit
 bench: lifeboat
 	scripts/install-deps.sh bench
 	bench/run.sh
+	bench/ntfs.sh
 
 clean:
 	rm -rf $(BUILD)

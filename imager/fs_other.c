@@ -1,5 +1,5 @@
-/* Filesystems Lifeboat recognises by name only (for `list` and the plan's wording); their data
- * is copied raw until they get a used-block map of their own. */
+/* Filesystems Lifeboat recognises by name only (for `list` and the plan's wording): exFAT. Its
+ * data is copied raw until it gets a used-block map of its own (NTFS has one: fs_ntfs.c). */
 #include <stdio.h>
 #include <string.h>
 #include "fs.h"
@@ -17,18 +17,6 @@ static int raw_only(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 {
 	snprintf(why, whylen, "Lifeboat has no used-block map for it yet");
 	return -1;
-}
-
-static int ntfs_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs_info *info)
-{
-	uint8_t b[512];
-	struct lb_err e = { 0 };
-	if (!oem_is(d, off, size, "NTFS    ") || lb_dev_read(d, b, sizeof b, off, &e))
-		return 0;
-	snprintf(info->type, sizeof info->type, "ntfs");
-	snprintf(info->uuid, sizeof info->uuid, "%016llX", (unsigned long long)le64(b + 72));
-	info->total = le64(b + 40) * le16(b + 11);
-	return 1;
 }
 
 /* The volume label is an entry (type 0x83) of the root directory, in its first cluster. */
@@ -72,5 +60,4 @@ static int exfat_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_
 	return 1;
 }
 
-const struct lb_fs_ops lb_fs_ntfs = { "ntfs", ntfs_probe, raw_only, NULL };
 const struct lb_fs_ops lb_fs_exfat = { "exfat", exfat_probe, raw_only, NULL };

@@ -60,6 +60,10 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 		snprintf(row->reason, sizeof row->reason, "%s", !strcmp(method, "header") ?
 		         "swap: only the header is kept, the rest is scratch space" :
 		         "only blocks the filesystem uses");
+		/* a state worth knowing that did not stop the map (a hibernated NTFS) */
+		if (why[0])
+			snprintf(row->reason + strlen(row->reason), sizeof row->reason -
+			         strlen(row->reason), "; %s", why);
 		/* Past the filesystem's end the partition is not the filesystem's: md RAID 0.90/1.0
 		 * superblocks live there, and whatever a shrunken filesystem left behind. */
 		if (info->total && info->total < size) {

@@ -15,7 +15,9 @@ OUT ?= out
 MUSL_CC ?= musl-gcc
 MUSL_SYSROOT := $(BUILD)/musl-sysroot
 STATIC_CFLAGS ?= -Os -ffunction-sections -fdata-sections
-STATIC_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lncursesw -lz -pthread
+STATIC_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lncursesw -lz -pthread
+# libntfs-3g is in the sysroot: NTFS by used clusters on the stick too (imager/fs_ntfs.c)
+STATIC_FEATURES ?= -DLB_HAVE_NTFS3G
 STATIC_SRCS := $(ENGINE_SRCS) $(CLI_SRCS) $(TUI_SRCS)
 STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
 BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin
@@ -41,7 +43,7 @@ $(BUILD)/musl/sysroot.stamp: scripts/build-static-libs.sh $(BOOT_SCRIPTS) \
 
 $(BUILD)/musl/%.o: %.c $(wildcard imager/*.h tui/*.h imager/cli/*.h) $(BUILD)/musl/sysroot.stamp
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(STATIC_CFLAGS) $(LB_CFLAGS) -I$(MUSL_SYSROOT)/include -I$(MUSL_SYSROOT)/include/ncursesw \
+	$(MUSL_CC) $(STATIC_CFLAGS) $(LB_CFLAGS) $(STATIC_FEATURES) -I$(MUSL_SYSROOT)/include -I$(MUSL_SYSROOT)/include/ncursesw \
 		-isystem $(MUSL_SYSROOT)/kinclude -MMD -c -o $@ $<
 
 $(BUILD)/musl/lifeboat: $(STATIC_OBJS)

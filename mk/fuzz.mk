@@ -20,7 +20,7 @@ FUZZ_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
                -fno-sanitize-recover=all -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 600
 FUZZ_JOBS ?=
-FUZZ_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lz -pthread
+FUZZ_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lz -pthread
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 export ASAN_BUILD
 
@@ -48,7 +48,7 @@ FUZZ_OBJS := $(ENGINE_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/imager/%.o: imager/%.c $(wildcard imager/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LB_CFLAGS) -MMD -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LB_CFLAGS) $(HOST_FEATURES) -MMD -c -o $@ $<
 
 $(FUZZ_BUILD)/libimager.a: $(FUZZ_OBJS)
 	@rm -f $@

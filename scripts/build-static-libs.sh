@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the static musl libraries the static lifeboat links against: zlib, libdeflate,
 # libzstd, libxxhash, libsodium (image format 2.0), ncursesw (terminfo fallbacks compiled in: the initramfs has no terminfo database),
-# libext2fs + libcom_err; and, from the same e2fsprogs build, static e2fsck, mke2fs,
+# libext2fs + libcom_err, libntfs-3g (NTFS used clusters); and, from the same e2fsprogs build, static e2fsck, mke2fs,
 # resize2fs, debugfs for the stick.
 # Usage: scripts/build-static-libs.sh LINK
 #   LINK becomes a symlink to the sysroot $LB_CACHE/musl/<hash of pins and this script>
@@ -89,6 +89,23 @@ build_ncurses() {
 	ln -sf ncursesw/curses.h "$P/include/ncurses.h"; ln -sf ncursesw/curses.h "$P/include/curses.h"
 }
 
+# The library only: no FUSE driver, no ntfsprogs, no plugins, no crypto (EFS), no libuuid; its
+# device code wants <linux/hdreg.h>, hence the kernel headers.
+build_ntfs3g() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" ntfs-3g)
+	rm -rf "$W/ntfs-3g"; cp -a "$s" "$W/ntfs-3g"; cd "$W/ntfs-3g"
+	# Debian's source comes without the generated configure.
+	autoreconf -fi >autoreconf.log 2>&1 || { cat autoreconf.log >&2; die "autoreconf failed for ntfs-3g"; }
+	CFLAGS="$CFLAGS -isystem $P/kinclude" ./configure --host=$HOST --build=x86_64-linux-gnu \
+		--prefix="$P" --disable-shared --enable-static --disable-ntfs-3g --disable-ntfsprogs \
+		--disable-plugins --disable-crypto --without-uuid --without-hd --disable-mtab \
+		--disable-ldconfig --disable-dependency-tracking >/dev/null
+	make -s -j"$LB_JOBS" -C libntfs-3g >/dev/null
+	# its install hook moves shared objects to a root libdir: there are none, so copy the archive
+	install -m644 libntfs-3g/.libs/libntfs-3g.a "$P/lib/"
+	make -s -C include install >/dev/null
+}
+
 build_e2fsprogs() {
 	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" e2fsprogs)
 	rm -rf "$W/e2fsprogs"; cp -a "$s" "$W/e2fsprogs"; mkdir -p "$W/e2fsprogs/b"; cd "$W/e2fsprogs/b"
@@ -117,9 +134,9 @@ build() {
 		W=$P/work; mkdir -p "$W"
 		kheaders
 		build_zlib; build_libdeflate; build_zstd; build_xxhash; build_libsodium
-		build_ncurses; build_e2fsprogs
+		build_ncurses; build_e2fsprogs; build_ntfs3g
 		rm -rf "$W"
-		cat "$LB_CACHE"/src/{zlib,libdeflate,libzstd,xxhash,libsodium,ncurses,e2fsprogs}.used >"$P/versions.txt"
+		cat "$LB_CACHE"/src/{zlib,libdeflate,libzstd,xxhash,libsodium,ncurses,e2fsprogs,ntfs-3g}.used >"$P/versions.txt"
 		printf 'musl %s\n' "$(pkg_version musl-tools)" >>"$P/versions.txt"
 		touch "$P/.complete"
 		say "static libraries ready in $((SECONDS - t0)) s"

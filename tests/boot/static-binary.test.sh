@@ -2,7 +2,7 @@
 # The static musl lifeboat (out/lifeboat, what the stick runs): no interpreter, no libraries;
 # its images are read by the host build and the other way round; its screens draw with the
 # terminfo entries compiled into it (the stick has no terminfo database) for each TERM the
-# stick uses or a technician's terminal may send.
+# stick uses or a technician's terminal may send. NTFS goes by used clusters there too.
 . "$(dirname "$0")/lib.sh"
 S=$ROOT/out/lifeboat
 [ -x "$S" ] || skip "no $S (make static)"
@@ -18,6 +18,22 @@ scripts/mk-demo-disk.sh "$T/src.img" 64 "$T/tree" 2>/dev/null || die "mk-demo-di
 truncate -s 64M "$T/dst.img"
 "$S" restore "$T/host.lbi" "$T/dst.img" --yes || die "the static build cannot restore the host build's image"
 compare_demo "$T/src.img" "$T/dst.img" "$T/tree"
+
+# NTFS by used clusters on the stick too (libntfs-3g in the sysroot), read-only, and the host
+# build restores what the static one saved
+if command -v mkntfs >/dev/null && command -v ntfsls >/dev/null; then
+	head -c 64M /dev/urandom >"$T/ntfs.img"
+	mkntfs -q -F -Q -L stick "$T/ntfs.img" >/dev/null 2>&1 || die "mkntfs failed"
+	ntfscp -q "$T/ntfs.img" "$S" lifeboat >/dev/null 2>&1 || die "ntfscp failed"
+	before=$(md5sum <"$T/ntfs.img")
+	"$S" backup "$T/ntfs.img" "$T/ntfs.lbi" >"$T/plan.txt" 2>&1 || { cat "$T/plan.txt"; die "static NTFS backup failed"; }
+	[ "$(md5sum <"$T/ntfs.img")" = "$before" ] || die "the static build changed the NTFS source"
+	grep -Eq "^- +ntfs .* used " "$T/plan.txt" || { cat "$T/plan.txt"; die "the static build copies NTFS raw"; }
+	head -c 64M /dev/urandom >"$T/ntfs-dst.img"
+	"$LIFEBOAT" restore "$T/ntfs.lbi" "$T/ntfs-dst.img" --yes --quiet || die "the host build cannot restore the static build's NTFS image"
+	ntfscat "$T/ntfs-dst.img" lifeboat | cmp -s - "$S" || die "NTFS file differs after a static backup"
+	echo "NTFS: by used clusters"
+fi
 
 command -v tmux >/dev/null || skip "tmux missing (the terminfo part was not run)"
 export TMUX_TMPDIR=$T

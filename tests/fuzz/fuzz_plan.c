@@ -1,5 +1,6 @@
 /* Fuzz target: the backup planner over a crafted disk: partition table, every filesystem
- * probe, FAT and swap maps, and libext2fs opening crafted ext filesystems (fs_ext). */
+ * probe, FAT and swap maps, libext2fs opening crafted ext filesystems (fs_ext), and libntfs-3g
+ * mounting crafted NTFS volumes over the engine's handle (fs_ntfs). */
 #include "fuzz.h"
 #include "plan.h"
 
