@@ -227,12 +227,14 @@ static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *
                     struct lb_err *err)
 {
 	enum { BUF = 1 << 20 };
-	uint8_t *buf = malloc(BUF);
+	uint8_t *buf = NULL;   /* aligned: read back past the page cache (O_DIRECT) when it can */
 	uint64_t done = 0, total = 0;
 	struct lb_extents mask = { 0 };
 	size_t keep_v = 0, keep_e = 0;
 	int rc = 0, same, unchecked = 0;
 	*verified = 0;
+	if (posix_memalign((void **)&buf, 4096, BUF))
+		buf = NULL;
 	if (!buf || (final && lb_ext_union(&t->patched, &t->bad, &mask))) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;
