@@ -69,7 +69,7 @@ static void *producer(void *arg)
 			s->offset = 0;
 			s->len = 0;
 			s->next = 0;
-			s->in_len = s->out_len = 0;
+			s->in_len = s->out_len = s->aux_len = 0;
 			s->data = NULL;
 			s->codec = s->flags = 0;
 			s->crc = 0;
@@ -155,6 +155,7 @@ int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *e
 		s->in = aligned(ops->in_cap);
 		s->out = ops->out_cap ? aligned(ops->out_cap) : NULL;
 		s->aux = ops->aux_cap ? aligned(ops->aux_cap) : NULL;
+		s->aux_cap = ops->aux_cap;
 		s->ext = malloc(LB_SLOT_MAX_EXTENTS * sizeof *s->ext);
 		if (!s->in || (ops->out_cap && !s->out) || (ops->aux_cap && !s->aux) || !s->ext)
 			goto nomem;

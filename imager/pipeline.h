@@ -30,6 +30,7 @@ struct lb_slot {
 	uint8_t *out;                /* worker's buffer */
 	size_t out_len;
 	uint8_t *aux;                /* NULL unless ops->aux_cap: the user's third buffer */
+	size_t aux_cap, aux_len;
 	const uint8_t *data;         /* the logical data after work (in or out), NULL for zeros */
 	unsigned codec, flags;
 	uint32_t crc;                /* the record header's crc field (2.0: CRC-32 of the payload) */
