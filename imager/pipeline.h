@@ -60,7 +60,9 @@ struct lb_pipe_ops {
 	int (*tick)(void *ctx);
 };
 
+#ifndef LB_PIPE_BUDGET              /* -DLB_PIPE_BUDGET=... for measurements only */
 #define LB_PIPE_BUDGET (32u << 20)  /* bytes of slot buffers at most (unless 3 slots need more) */
+#endif
 #define LB_PIPE_MAX_WORKERS 12      /* more threads than this do not make one disk faster */
 
 int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *err);
