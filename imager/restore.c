@@ -187,7 +187,10 @@ static void work(void *ctx, void *w, struct lb_slot *s)
 		return;
 	/* --resume: the checksum of what the target holds is compared before decoding anything;
 	 * a chunk that differs keeps what was read (aux), for writing only the blocks that differ */
-	if (r->resume && lb_tw_same(&r->tw, s)) {
+	/* Not patch chunks: they overwrite part of an earlier chunk (one with unreadable sectors)
+	 * that the writer may not have written yet when this worker reads the target; they are
+	 * small, and always written (and read back). */
+	if (r->resume && !(s->flags & LB_CHUNK_PATCH) && lb_tw_same(&r->tw, s)) {
 		s->flags |= LB_SLOT_SAME;
 		return;
 	}
