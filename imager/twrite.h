@@ -46,7 +46,7 @@ struct lb_twriter {
 #endif
 
 #define LB_SLOT_SAME 0x200u          /* slot flag: the target already holds this chunk */
-#define LB_SLOT_DIFF 0x400u          /* slot flag: it holds it in part; s->aux says what it has:
+#define LB_SLOT_DIFF 0x4000u         /* slot flag: it holds it in part; s->aux says what it has:
                                       * data chunks: the chunk's bytes as read from the target;
                                       * zero chunks: s->aux_len target ranges not zeros */
 #define LB_TW_BLOCK 4096u            /* --resume compares and rewrites blocks of this size */
