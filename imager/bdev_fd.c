@@ -1,6 +1,8 @@
 /* Block I/O on block devices and disk-image files, through a file descriptor. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +13,45 @@
 #include "blockdev.h"
 #include "err.h"
 
-/* Rescue reads bypass the page cache (O_DIRECT), or a bad sector costs its whole page. The
- * second descriptor and its aligned buffer are made at the first direct read. */
+/* A second descriptor on the same device or file, opened with O_DIRECT (same access mode,
+ * never writable for a source) at open, when the kernel allows it there (tmpfs, for one, does
+ * not). Two uses:
+ * - bulk transfers (whole chunks: backup's source reads, restore's writes and read-back) go
+ *   past the page cache when they are large and aligned: no copy into the cache, no cache
+ *   filled with a whole disk that pushes everything else out, and on a loop device no double
+ *   caching. Small reads (tables, superblocks, filesystem maps) keep the cache they profit
+ *   from. The first EINVAL (an alignment the device or filesystem refuses) turns it off.
+ * - rescue reads (pread_direct), or a bad sector costs its whole page: through an aligned
+ *   bounce buffer made at the first one (one caller at a time).
+ * Mixing the two descriptors is coherent on Linux: a direct transfer first writes back and
+ * then drops the cached pages it overlaps. */
 struct fd_direct {
-	int fd;
+	int fd;                      /* -1: none */
+	atomic_int off;              /* bulk transfers turned off (EINVAL seen) */
+	unsigned align;              /* offsets, lengths and buffers: multiples of this */
 	void *bounce;
 };
 
 #define BOUNCE (64u << 10)
+#define BULK_MIN (64u << 10)     /* smaller transfers stay in the page cache */
+
+/* May this transfer go through the direct descriptor? */
+static int bulk_ok(const struct lb_dev *d, const void *buf, size_t len, uint64_t off)
+{
+	const struct fd_direct *x = d->priv;
+	return x && x->fd >= 0 && !atomic_load(&x->off) && len >= BULK_MIN &&
+	       (off | len | (uintptr_t)buf) % x->align == 0;
+}
 
 static int fd_pread(struct lb_dev *d, void *buf, size_t len, uint64_t off)
 {
+	if (bulk_ok(d, buf, len, off)) {
+		struct fd_direct *x = d->priv;
+		int r = lb_pread_full(x->fd, buf, len, off);
+		if (r != -EINVAL)
+			return r;
+		atomic_store(&x->off, 1);   /* refused: the page cache from now on */
+	}
 	return lb_pread_full(d->fd, buf, len, off);
 }
 
@@ -29,26 +59,15 @@ static int fd_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off
 {
 	struct fd_direct *x = d->priv;
 	int r;
-	if (!d->is_blk || off % d->lsec || len % d->lsec || len > BOUNCE)
-		return fd_pread(d, buf, len, off);
-	if (!x) {
-		if (!(x = calloc(1, sizeof *x)))
-			return fd_pread(d, buf, len, off);
-		if (posix_memalign(&x->bounce, 4096, BOUNCE)) {
-			free(x);
-			return fd_pread(d, buf, len, off);
-		}
-		x->fd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-		if (x->fd < 0) {
-			free(x->bounce);
-			free(x);
-			return fd_pread(d, buf, len, off);
-		}
-		d->priv = x;
+	if (!d->is_blk || !x || x->fd < 0 || off % d->lsec || len % d->lsec || len > BOUNCE)
+		return lb_pread_full(d->fd, buf, len, off);
+	if (!x->bounce && posix_memalign(&x->bounce, 4096, BOUNCE)) {
+		x->bounce = NULL;
+		return lb_pread_full(d->fd, buf, len, off);
 	}
 	r = lb_pread_full(x->fd, x->bounce, len, off);
 	if (r == -EINVAL)   /* the device refuses this alignment: use the page cache after all */
-		return fd_pread(d, buf, len, off);
+		return lb_pread_full(d->fd, buf, len, off);
 	if (!r)
 		memcpy(buf, x->bounce, len);
 	return r;
@@ -56,6 +75,14 @@ static int fd_pread_direct(struct lb_dev *d, void *buf, size_t len, uint64_t off
 
 static int fd_pwrite(struct lb_dev *d, const void *buf, size_t len, uint64_t off)
 {
+	if (bulk_ok(d, buf, len, off)) {
+		struct fd_direct *x = d->priv;
+		int r = lb_pwrite_full(x->fd, buf, len, off);
+		if (r != -EINVAL)
+			return r;
+		/* refused before anything was written (alignment is checked first): buffered */
+		atomic_store(&x->off, 1);
+	}
 	return lb_pwrite_full(d->fd, buf, len, off);
 }
 
@@ -91,7 +118,8 @@ static void fd_close(struct lb_dev *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	if (x) {
-		close(x->fd);
+		if (x->fd >= 0)
+			close(x->fd);
 		free(x->bounce);
 		free(x);
 	}
@@ -118,6 +146,26 @@ static const struct lb_dev_ops fd_ops = {
 	"device or file", fd_pread, fd_pread_direct, fd_pwrite, fd_zero, fd_sync, fd_drop_cache,
 	fd_close, fd_seek, fd_get_size,
 };
+
+/* The direct descriptor, when the kernel gives one; without it everything is buffered. Not
+ * O_EXCL: the first descriptor holds that claim already. LIFEBOAT_NO_DIRECT=1 turns it off
+ * (measurements). */
+static void open_direct(struct lb_dev *d, int writable)
+{
+	struct fd_direct *x;
+	const char *no = getenv("LIFEBOAT_NO_DIRECT");
+	if (no && *no && strcmp(no, "0"))
+		return;
+	if (!(x = calloc(1, sizeof *x)))
+		return;
+	x->fd = open(d->path, (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	x->align = d->lsec > 4096 ? d->lsec : 4096;
+	if (x->fd < 0) {
+		free(x);
+		return;
+	}
+	d->priv = x;
+}
 
 int lb_dev_open_fd(struct lb_dev *d, const char *path, int writable, struct lb_err *err)
 {
@@ -165,6 +213,7 @@ int lb_dev_open_fd(struct lb_dev *d, const char *path, int writable, struct lb_e
 		return lb_fail(err, LB_EUSAGE, "%s is neither a block device nor a disk-image file", path);
 	}
 	d->ops = &fd_ops;
+	open_direct(d, writable);
 	return 0;
 fail_errno:;
 	int e = errno;

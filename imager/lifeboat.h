@@ -155,6 +155,8 @@ struct lb_report {
 	int stale_wiped;        /* restore/clone: old GPT headers, RAID superblocks erased */
 	uint64_t bytes_same;    /* restore --resume: bytes already right on the target, not written;
 	                         * clone --mapfile resuming: bytes an earlier run copied */
+	uint64_t chunks;        /* restore: image chunks inside what was restored */
+	uint64_t chunks_written;     /* restore: of those, chunks something was written for */
 	char *damage;           /* backup, clone with unreadable ranges: what they hit, one line each
 	                         * ("partition 3 (ext4):", "  file: /etc/passwd", ...) */
 	char source_note[800];  /* backup/clone of a mounted source: "/dev/sdb2 is mounted

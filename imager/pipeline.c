@@ -31,6 +31,27 @@ int lb_default_threads(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
+void lb_pipeline_shape(int threads, size_t slot_bytes, int *workers, int *slots)
+{
+	size_t fit = slot_bytes ? LB_PIPE_BUDGET / slot_bytes : 1000;
+	int w = threads < 1 ? lb_default_threads() : threads, n;
+	if (w > LB_PIPE_MAX_WORKERS)
+		w = LB_PIPE_MAX_WORKERS;
+	n = 2 * w + 2;
+	if ((size_t)n > fit)
+		n = fit < 3 ? 3 : (int)fit;
+	if (w > n - 1)
+		w = n - 1;
+	*workers = w;
+	*slots = n;
+}
+
+static void *aligned(size_t n)
+{
+	void *p = NULL;
+	return posix_memalign(&p, 4096, n ? n : 1) ? NULL : p;
+}
+
 static void *producer(void *arg)
 {
 	struct ring *r = arg;
@@ -48,7 +69,7 @@ static void *producer(void *arg)
 			s->offset = 0;
 			s->len = 0;
 			s->next = 0;
-			s->in_len = s->out_len = 0;
+			s->in_len = s->out_len = s->aux_len = 0;
 			s->data = NULL;
 			s->codec = s->flags = 0;
 			s->crc = 0;
@@ -119,10 +140,9 @@ int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *e
 	int nwork = 0, rc = 0, prod_started = 0;
 
 	memset(&r, 0, sizeof r);
-	if (threads < 1)
-		threads = lb_default_threads();
+	lb_pipeline_shape(threads, ops->in_cap + ops->out_cap + ops->aux_cap +
+	                  LB_SLOT_MAX_EXTENTS * sizeof(struct lb_extent), &threads, &r.nslots);
 	r.ops = ops;
-	r.nslots = threads * 2 + 2;
 	r.slots = calloc((size_t)r.nslots, sizeof *r.slots);
 	r.state = calloc((size_t)r.nslots, sizeof *r.state);
 	work = calloc((size_t)threads, sizeof *work);
@@ -132,10 +152,12 @@ int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *e
 		goto nomem;
 	for (int i = 0; i < r.nslots; i++) {
 		struct lb_slot *s = &r.slots[i];
-		s->in = malloc(ops->in_cap);
-		s->out = ops->out_cap ? malloc(ops->out_cap) : NULL;
+		s->in = aligned(ops->in_cap);
+		s->out = ops->out_cap ? aligned(ops->out_cap) : NULL;
+		s->aux = ops->aux_cap ? aligned(ops->aux_cap) : NULL;
+		s->aux_cap = ops->aux_cap;
 		s->ext = malloc(LB_SLOT_MAX_EXTENTS * sizeof *s->ext);
-		if (!s->in || (ops->out_cap && !s->out) || !s->ext)
+		if (!s->in || (ops->out_cap && !s->out) || (ops->aux_cap && !s->aux) || !s->ext)
 			goto nomem;
 	}
 	if (pthread_create(&prod, NULL, producer, &r))
@@ -217,6 +239,7 @@ out:
 	for (int i = 0; r.slots && i < r.nslots; i++) {
 		free(r.slots[i].in);
 		free(r.slots[i].out);
+		free(r.slots[i].aux);
 		free(r.slots[i].ext);
 	}
 	free(r.slots);

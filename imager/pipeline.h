@@ -1,6 +1,9 @@
 /* pipeline.h — one producer thread, N worker threads, and an in-order consumer running on the
  * caller's thread (so progress callbacks, and a TUI drawing from them, stay on one thread).
- * Memory is bounded: a fixed ring of slots, each with one input and one output buffer.
+ * Memory is bounded: a fixed ring of slots, each with one input and one output buffer (and an
+ * optional third, aux), sized by lb_pipeline_shape so the chunk buffers stay within
+ * LB_PIPE_BUDGET whatever --threads and the core count say. Buffers are 4096-aligned, so a
+ * device opened with O_DIRECT can read and write them without a copy.
  *
  * Errors are ordered: a slot that failed in a worker, or the producer failing after slot S,
  * is reported when the consumer reaches that point, after every earlier slot was consumed and
@@ -26,6 +29,8 @@ struct lb_slot {
 	size_t in_len;
 	uint8_t *out;                /* worker's buffer */
 	size_t out_len;
+	uint8_t *aux;                /* NULL unless ops->aux_cap: the user's third buffer */
+	size_t aux_cap, aux_len;
 	const uint8_t *data;         /* the logical data after work (in or out), NULL for zeros */
 	unsigned codec, flags;
 	uint32_t crc;                /* the record header's crc field (2.0: CRC-32 of the payload) */
@@ -40,6 +45,7 @@ struct lb_slot {
 struct lb_pipe_ops {
 	void *ctx;
 	size_t in_cap, out_cap;      /* buffer sizes per slot */
+	size_t aux_cap;              /* 0: no aux buffer */
 	/* Producer thread: fill s (seq, buffers allocated); return 0 = filled, 1 = no more,
 	 * or an lb_code with err filled. */
 	int (*produce)(void *ctx, struct lb_slot *s, struct lb_err *err);
@@ -54,6 +60,16 @@ struct lb_pipe_ops {
 	int (*tick)(void *ctx);
 };
 
+#ifndef LB_PIPE_BUDGET              /* -DLB_PIPE_BUDGET=... for measurements only */
+#define LB_PIPE_BUDGET (32u << 20)  /* bytes of slot buffers at most (unless 3 slots need more) */
+#endif
+#define LB_PIPE_MAX_WORKERS 12      /* more threads than this do not make one disk faster */
+
 int lb_pipeline_run(const struct lb_pipe_ops *ops, int threads, struct lb_err *err);
 int lb_default_threads(void);
+/* How many workers and slots a run gets for threads asked (< 1: lb_default_threads) and
+ * slot_bytes of buffers per slot: at most LB_PIPE_MAX_WORKERS workers, 2 * workers + 2 slots,
+ * but no more slots than fit in LB_PIPE_BUDGET (at least 3: one being read, one worked on, one
+ * written), and no more workers than slots - 1. */
+void lb_pipeline_shape(int threads, size_t slot_bytes, int *workers, int *slots);
 #endif

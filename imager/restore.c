@@ -185,8 +185,12 @@ static void work(void *ctx, void *w, struct lb_slot *s)
 		return;
 	if (lb_chunk_open(w, s, r->name))
 		return;
-	/* --resume: the checksum of what the target holds is compared before decoding anything */
-	if (r->resume && lb_tw_same(&r->tw, s)) {
+	/* --resume: the checksum of what the target holds is compared before decoding anything;
+	 * a chunk that differs keeps what was read (aux), for writing only the blocks that differ */
+	/* Not patch chunks: they overwrite part of an earlier chunk (one with unreadable sectors)
+	 * that the writer may not have written yet when this worker reads the target; they are
+	 * small, and always written (and read back). */
+	if (r->resume && !(s->flags & LB_CHUNK_PATCH) && lb_tw_same(&r->tw, s)) {
 		s->flags |= LB_SLOT_SAME;
 		return;
 	}
@@ -230,8 +234,6 @@ static int consume(void *ctx, struct lb_slot *s, struct lb_err *err)
 		return rc;
 	if (!(s->flags & SLOT_SKIP))
 		rc = lb_tw_write(&r->tw, s, err);
-	if (s->flags & LB_SLOT_SAME)
-		r->rep->bytes_same += s->len;
 	r->done += s->len;
 	r->prog.p.out_bytes = r->tw.written;
 	return rc;
@@ -295,6 +297,8 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 	memset(&ops, 0, sizeof ops);
 	ops.ctx = r;
 	lb_image_ops(&r->img, &ops);
+	/* --resume: what the target holds stays beside the decoded chunk, compared per 4 KiB */
+	ops.aux_cap = o->resume ? ops.out_cap : 0;
 	ops.produce = produce;
 	ops.work = work;
 	ops.consume = consume;
@@ -303,6 +307,9 @@ int lb_restore(const struct lb_restore_opts *o, struct lb_report *rep, struct lb
 		goto out;
 	rep->bytes_read = r->img.r.file_bytes;
 	rep->bytes_written = r->tw.written;
+	rep->bytes_same = r->tw.same;
+	rep->chunks = r->tw.chunks;
+	rep->chunks_written = r->tw.chunks_written;
 	rep->nbad = r->img.info.nbad;
 	rep->bad_bytes = r->img.info.bad_bytes;
 	/* read-back checks chunks with unreadable sectors too, and that those sectors are zeros */

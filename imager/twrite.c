@@ -1,6 +1,8 @@
 /* Target writing and read-back verification. */
+#include <errno.h>
 #include <linux/fs.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <string.h>
 #include "chunker.h"
@@ -25,11 +27,54 @@ void lb_tw_close(struct lb_twriter *t)
 	t->v = NULL;
 }
 
+/* A zero chunk that is not all zeros on the target: the 4 KiB blocks that are not, as target
+ * ranges in s->aux (merged), so only they are zeroed. 0: listed (s->aux_len ranges); -1: not
+ * listed (a read error, or more ranges than aux holds): the whole chunk is zeroed. */
+static int nonzero_blocks(struct lb_twriter *t, struct lb_slot *s, uint8_t *buf, size_t cap)
+{
+	struct lb_extent *v = (struct lb_extent *)s->aux;
+	size_t n = 0, max = s->aux_cap / sizeof *v;
+	for (uint32_t k = 0; k < s->next; k++) {
+		uint64_t at = s->ext[k].off - t->lo + t->dest, end = at + s->ext[k].len;
+		while (at < end) {
+			size_t m = end - at < cap ? (size_t)(end - at) : cap;
+			if (!t->dev.is_blk) {   /* holes of a target file are zeros: not read */
+				int64_t data = lb_dev_seek(&t->dev, at, SEEK_DATA);
+				if (data == -ENXIO)
+					break;
+				if (data > 0 && (uint64_t)data > at) {
+					at = (uint64_t)data < end ? (uint64_t)data : end;
+					continue;
+				}
+			}
+			if (lb_dev_pread(&t->dev, buf, m, at))
+				return -1;
+			for (size_t b = 0; b < m; b += LB_TW_BLOCK) {
+				size_t bl = m - b < LB_TW_BLOCK ? m - b : LB_TW_BLOCK;
+				if (lb_is_zero(buf + b, bl))
+					continue;
+				if (n && v[n - 1].off + v[n - 1].len == at + b)
+					v[n - 1].len += bl;
+				else if (n == max)
+					return -1;
+				else
+					v[n++] = (struct lb_extent){ at + b, bl };
+			}
+			at += m;
+		}
+	}
+	s->aux_len = n;
+	return 0;
+}
+
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 {
 	uint8_t tab[16];
 	struct lb_hash h;
 	struct lb_sum got;
+	/* with aux, what the target holds stays there for lb_tw_write to compare block by block */
+	uint8_t *into = s->aux ? s->aux : s->out;
+	size_t pos = 0;
 	lb_hash_init(&h, t->sum_kind);
 	if (s->next > 1)
 		for (uint32_t k = 0; k < s->next; k++) {
@@ -44,26 +89,63 @@ int lb_tw_same(struct lb_twriter *t, struct lb_slot *s)
 		if (s->codec == 0) {   /* zero chunks can be far larger than s->out */
 			struct lb_err e = { 0 };
 			uint64_t at;
-			uint8_t *buf = malloc(1u << 20);   /* not on the stack: musl threads have 128 KiB */
-			int z = buf ? lb_dev_check_zero(&t->dev, off - t->lo + t->dest, len, buf, 1u << 20,
-			                                &at, &e) : -1;
+			uint8_t *buf = NULL;   /* not on the stack: musl threads have 128 KiB */
+			int z = posix_memalign((void **)&buf, 4096, 1u << 20) ? -1 :
+			        lb_dev_check_zero(&t->dev, off - t->lo + t->dest, len, buf, 1u << 20, &at, &e);
+			if (z && buf && s->aux && nonzero_blocks(t, s, buf, 1u << 20) == 0)
+				s->flags |= LB_SLOT_DIFF;
 			free(buf);
 			if (z)
 				return 0;
 			continue;
 		}
-		if (lb_dev_pread(&t->dev, s->out, (size_t)len, off - t->lo + t->dest))
+		if (s->aux && pos + len > s->aux_cap)
 			return 0;
-		lb_hash_update(&h, s->out, (size_t)len);
+		if (lb_dev_pread(&t->dev, into + pos, (size_t)len, off - t->lo + t->dest))
+			return 0;
+		lb_hash_update(&h, into + pos, (size_t)len);
+		if (s->aux)
+			pos += (size_t)len;
 	}
 	if (s->codec == 0)
 		return 1;
 	lb_hash_final(&h, &got);
-	return lb_sum_eq(&got, &s->sum);
+	if (lb_sum_eq(&got, &s->sum))
+		return 1;
+	if (s->aux)
+		s->flags |= LB_SLOT_DIFF;   /* aux holds the whole chunk as the target has it */
+	return 0;
 }
 
 static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *verified,
                     struct lb_err *err);
+
+/* --resume, a chunk the target holds in part: writes only the 4 KiB blocks of p (len bytes
+ * for target offset dst) that differ from old, what the target has; *wrote counts them. */
+static int write_diff(struct lb_twriter *t, const uint8_t *p, const uint8_t *old, uint64_t len,
+                      uint64_t dst, uint64_t *wrote, struct lb_err *err)
+{
+	uint64_t b = 0;
+	while (b < len) {
+		uint64_t e;
+		size_t bl = len - b < LB_TW_BLOCK ? (size_t)(len - b) : LB_TW_BLOCK;
+		int rc;
+		if (!memcmp(p + b, old + b, bl)) {
+			b += bl;
+			continue;
+		}
+		for (e = b + bl; e < len; e += bl) {   /* the run of differing blocks */
+			bl = len - e < LB_TW_BLOCK ? (size_t)(len - e) : LB_TW_BLOCK;
+			if (!memcmp(p + e, old + e, bl))
+				break;
+		}
+		if ((rc = lb_dev_write(&t->dev, p + b, (size_t)(e - b), dst + b, err)))
+			return rc;
+		*wrote += e - b;
+		b = e;
+	}
+	return 0;
+}
 
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err)
 {
@@ -72,7 +154,18 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 	struct lb_vrec vr = { .first = t->ext.n, .sum = s->sum, .zero = s->codec == LB_CODEC_ZERO,
 	                      .masked = (s->flags & LB_CHUNK_BAD) != 0 };
 	const uint8_t *p = s->data;
+	int same = (s->flags & LB_SLOT_SAME) != 0, diff = (s->flags & LB_SLOT_DIFF) && !same;
+	uint64_t wrote = 0, total = 0;
 	int rc;
+	if (diff && !p) {
+		/* a zero chunk: only its blocks that are not zeros on the target (listed in aux) */
+		const struct lb_extent *z = (const struct lb_extent *)s->aux;
+		for (size_t i = 0; i < s->aux_len; i++) {
+			if ((rc = lb_dev_zero(&t->dev, z[i].off, z[i].len, err)))
+				return lb_context(err, "restoring chunk %llu", (unsigned long long)s->seq);
+			wrote += z[i].len;
+		}
+	}
 	for (uint32_t i = 0; i < s->next; i++) {
 		uint64_t off = s->ext[i].off, len = s->ext[i].len, skip = 0;
 		if (off < t->lo)
@@ -81,24 +174,37 @@ int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *er
 			len = t->hi > off ? t->hi - off : 0;
 		if (skip || len != s->ext[i].len)
 			vr.partial = 1;
-		if (len > skip && !(s->flags & LB_SLOT_SAME)) {
+		if (len > skip)
+			total += len - skip;
+		if (len > skip && !same && !(diff && !p)) {
 			uint64_t dst = off + skip - t->lo + t->dest;
-			if (p)
+			if (diff)   /* lb_tw_same set it for whole chunks only: skip is 0 */
+				rc = write_diff(t, p + skip, s->aux + (p - s->data) + skip, len - skip, dst,
+				                &wrote, err);
+			else if (p)
 				rc = lb_dev_write(&t->dev, p + skip, len - skip, dst, err);
 			else
 				rc = lb_dev_zero(&t->dev, dst, len - skip, err);
 			if (rc)
 				return lb_context(err, "restoring chunk %llu", (unsigned long long)s->seq);
-			t->written += len - skip;
+			if (!diff)
+				wrote += len - skip;
 		}
-		/* remember the extent as the image has it, for the checksum */
-		if (lb_ext_push(&t->ext, s->ext[i].off, s->ext[i].len) < 0 ||
+		/* remember the extent as the image has it, for the checksum; not a chunk the target
+		 * was found to hold already: that was just read and checked */
+		if ((!same && lb_ext_push(&t->ext, s->ext[i].off, s->ext[i].len) < 0) ||
 		    ((s->flags & LB_CHUNK_PATCH) &&
 		     lb_ext_push(&t->patched, s->ext[i].off, s->ext[i].len) < 0))
 			return lb_fail(err, LB_ENOMEM, "out of memory");
 		if (p)
 			p += s->ext[i].len;
 	}
+	t->written += wrote;
+	t->same += total > wrote ? total - wrote : 0;
+	t->chunks++;
+	t->chunks_written += wrote != 0;
+	if (same)
+		return 0;
 	vr.next = (uint32_t)(t->ext.n - vr.first);
 	if (t->nv == t->capv) {
 		size_t cap = t->capv ? t->capv * 2 : 1024;
@@ -227,12 +333,14 @@ static int readback(struct lb_twriter *t, struct lb_prog *prog, int final, int *
                     struct lb_err *err)
 {
 	enum { BUF = 1 << 20 };
-	uint8_t *buf = malloc(BUF);
+	uint8_t *buf = NULL;   /* aligned: read back past the page cache (O_DIRECT) when it can */
 	uint64_t done = 0, total = 0;
 	struct lb_extents mask = { 0 };
 	size_t keep_v = 0, keep_e = 0;
 	int rc = 0, same, unchecked = 0;
 	*verified = 0;
+	if (posix_memalign((void **)&buf, 4096, BUF))
+		buf = NULL;
 	if (!buf || (final && lb_ext_union(&t->patched, &t->bad, &mask))) {
 		rc = lb_fail(err, LB_ENOMEM, "out of memory");
 		goto out;

@@ -24,6 +24,8 @@ struct lb_twriter {
 	struct lb_vrec *v;
 	size_t nv, capv;
 	uint64_t written;            /* bytes */
+	uint64_t same;               /* bytes --resume found right on the target and did not write */
+	uint64_t chunks, chunks_written;   /* chunks passed to lb_tw_write; those written to */
 	/* set when the caller will read back (verify): then every LB_TW_WINDOW chunks what was
 	 * written is synced, read back and forgotten, so memory does not grow with the disk */
 	int readback;
@@ -44,13 +46,20 @@ struct lb_twriter {
 #endif
 
 #define LB_SLOT_SAME 0x200u          /* slot flag: the target already holds this chunk */
+#define LB_SLOT_DIFF 0x4000u         /* slot flag: it holds it in part; s->aux says what it has:
+                                      * data chunks: the chunk's bytes as read from the target;
+                                      * zero chunks: s->aux_len target ranges not zeros */
+#define LB_TW_BLOCK 4096u            /* --resume compares and rewrites blocks of this size */
 
 int lb_tw_open(struct lb_twriter *t, const char *target, struct lb_err *err);
 void lb_tw_close(struct lb_twriter *t);
 /* Writes the part of chunk s inside [lo, hi); s->data NULL means zeros. */
 int lb_tw_write(struct lb_twriter *t, const struct lb_slot *s, struct lb_err *err);
 /* Worker side, for --resume: does the target already hold chunk s (by its checksum, s->sum)?
- * Uses s->out as scratch. Safe to call from several threads. */
+ * Reads into s->aux when the pipeline has one (aux_cap >= the chunk size), else s->out as
+ * scratch. With aux, a chunk that differs is flagged LB_SLOT_DIFF when aux holds what
+ * lb_tw_write needs to write only the 4 KiB blocks that differ. A chunk found the same is
+ * not read again by the read-back (it was just read and checked). Safe from several threads. */
 int lb_tw_same(struct lb_twriter *t, struct lb_slot *s);
 /* Checks one chunk against d: its extents (image offsets) are at d offset off - lo + dest; the
  * bytes inside mask (image offsets, sorted and merged; NULL = none) are not read and count as

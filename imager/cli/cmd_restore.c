@@ -37,6 +37,19 @@ static void summary(const struct lb_report *r, const char *verb, int verify)
 	        r->stale_wiped ? "; old GPT headers / RAID superblocks the target had erased" : "");
 }
 
+/* restore --json: one line on standard output for scripts (documented in README) */
+static void json_report(const struct lb_report *r, int verify)
+{
+	printf("{\"bytes_written\":%llu,\"bytes_skipped\":%llu,\"chunks\":%llu,"
+	       "\"chunks_written\":%llu,\"verify\":\"%s\",\"missing_bytes\":%llu,"
+	       "\"seconds\":%.3f}\n", (unsigned long long)r->bytes_written,
+	       (unsigned long long)r->bytes_same, (unsigned long long)r->chunks,
+	       (unsigned long long)r->chunks_written,
+	       !verify ? "off" : r->verified ? "ok" : "incomplete", (unsigned long long)r->bad_bytes,
+	       r->seconds);
+	fflush(stdout);
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -44,7 +57,7 @@ int cmd_restore(int argc, char **argv)
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
 		{ "resume", no_argument, 0, 'R' }, { "key-file", required_argument, 0, 'k' },
-		{ 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'J' }, { 0, 0, 0, 0 },
 	};
 	struct lb_restore_opts o = { 0 };
 	struct cli_pass pass;
@@ -52,7 +65,7 @@ int cmd_restore(int argc, char **argv)
 	struct lb_target_plan plan;
 	struct lb_report rep;
 	struct lb_err err = { 0 };
-	int yes = 0, quiet = 0, c, rc;
+	int yes = 0, quiet = 0, json = 0, c, rc;
 	o.verify = 1;
 	while ((c = getopt_long(argc, argv, "yq", opts, NULL)) != -1) {
 		switch (c) {
@@ -75,6 +88,7 @@ int cmd_restore(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'R': o.resume = 1; break;
 		case 'k': key_file = optarg; break;
+		case 'J': json = 1; break;
 		default: return cli_usage("restore", "unknown option");
 		}
 	}
@@ -120,6 +134,8 @@ int cmd_restore(int argc, char **argv)
 		        (unsigned long long)rep.bad_bytes, rep.nbad, rep.nbad == 1 ? "" : "s");
 		rc = 6;
 	}
+	if (json)
+		json_report(&rep, o.verify);
 	if (!quiet) {
 		summary(&rep, "restored", o.verify);
 		if (o.resume) {

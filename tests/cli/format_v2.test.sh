@@ -145,14 +145,15 @@ seghdr zstd.lbi new.lbi 4
 lb_expect_fail 3 "segment flags 0x4\): it needs a newer Lifeboat" verify new.lbi
 untouched "refused 2.0 images"
 
-# --resume on a 2.0 image: an unchanged disk is not rewritten; damage is
+# --resume on a 2.0 image: an unchanged disk is not rewritten; of a damaged chunk, only the 4 KiB
+# block that differs is
 lb restore zstd.lbi dst.img --yes --quiet
 lb restore zstd.lbi dst.img --yes --resume 2>err.txt
 grep -q "restored 0 B" err.txt || { cat err.txt; fail "resume rewrote an unchanged disk"; }
 dd if=/dev/urandom of=dst.img bs=1K seek=$(( $(part_start src.img 2) / 1024 + 8 )) count=4 conv=notrunc status=none
 lb_expect_fail 7 "differs from the image" verify zstd.lbi --against dst.img
 lb restore deflate.lbi dst.img --yes --resume 2>err.txt
-grep -q "restored 1.00 MiB" err.txt || { cat err.txt; fail "resume did not rewrite exactly the damaged chunk"; }
+grep -q "restored 4.00 KiB" err.txt || { cat err.txt; fail "resume did not rewrite exactly the damaged 4 KiB block"; }
 check_fat src.img dst.img "$(part_start src.img 2)"
 lb verify zstd.lbi --against dst.img --quiet
 [ "$(sum src.img)" = "$sum0" ] || fail "the source changed"

@@ -64,4 +64,16 @@ if bad != faults:
     sys.exit(f"mapfile bad ranges {bad} != injected {faults}")
 print(f"{good} readable bytes compared, {sum(s for _, s in bad)} unreadable")
 PY
+# --resume with patch chunks (rescued pieces that overwrite part of an earlier chunk): onto the
+# restored disk and onto one with old data back in chunks holding bad sectors, the result is
+# the same disk
+rc=0; lb restore img.lbi dst.img --yes --resume --quiet || rc=$?
+[ "$rc" = 6 ] || fail "resume onto the restored disk exited $rc"
+cmp -s dst.img pipe.img || fail "resume changed a restored disk"
+for at in $((p3 + 8 * 1048576)) $((p3 + 12 * 1048576 - 65536)) $p2 1048576; do
+	head -c 16384 /dev/urandom | dd of=dst.img bs=4096 seek=$((at / 4096)) conv=notrunc status=none
+done
+rc=0; lb restore img.lbi dst.img --yes --resume --quiet || rc=$?
+[ "$rc" = 6 ] || fail "resume onto a damaged copy exited $rc"
+cmp -s dst.img pipe.img || fail "resume with patch chunks left a different disk"
 echo ok
