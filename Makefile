@@ -70,6 +70,7 @@ bench: lifeboat
 	scripts/install-deps.sh bench
 	bench/run.sh
 	bench/ntfs.sh
+	bench/ext_journal.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -14,7 +14,7 @@ DIR=${BENCH_DIR:-/var/tmp/lifeboat-bench}
 GIB=${BENCH_DISK_GIB:-8}
 cd "$DIR" 2>/dev/null || { echo "bench: run bench/run.sh first (it makes the benchmark disk)"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loop devices, a kernel mount of a copy)"; exit 1; }
-SRC=disk-gen2-$GIB.img
+SRC=disk-gen3-$GIB.img
 [ -f "$SRC" ] || { echo "bench: $DIR/$SRC missing: run bench/run.sh first"; exit 1; }
 cleanup() {
 	mountpoint -q "$DIR/crash-mnt" && umount -l "$DIR/crash-mnt"
@@ -28,7 +28,7 @@ psize() { sgdisk -i "$2" "$1" | awk '/First sector/{f=$3} /Last sector/{l=$3} EN
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 OFF=$(pstart "$SRC" 3) LEN=$(psize "$SRC" 3)
 
-key=crash1-$GIB   # bump when the generation below changes
+key=crash2-$GIB   # bump when the generation below changes
 DISK=disk-$key.img
 if [ ! -f "$DISK" ]; then
 	echo "bench: making the crashed copy of the benchmark disk (once; cached as $DIR/$DISK)"
@@ -63,7 +63,7 @@ run() { # name, output, command...
 	S[$name]=$(stat -c %s "$out")
 	printf '  %-44s %8.1f s  %10s\n' "$name" "${T[$name]}" "$(numfmt --to=iec "${S[$name]}")"
 }
-echo "crashed ext4: root $(numfmt --to=iec "$LEN"); lifeboat's plan: $("$LB" backup "$P" --plan 2>&1 | grep -i -m1 journal || echo '(no journal line)')"
+echo "crashed ext4: root $(numfmt --to=iec "$LEN"); lifeboat's plan: $("$LB" backup "$P" --plan 2>&1 | tr '\r' '\n' | grep -i -m1 journal || echo '(no journal line)')"
 echo "backup:"
 LBN="lifeboat backup (root)" PC="partclone.ext4 | zstd -T0 -3 (root)" DD="dd | zstd -T0 -3 (root, raw)"
 run "$LBN" out-crash/lb.lbi "$LB backup $P out-crash/lb.lbi --quiet"

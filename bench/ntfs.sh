@@ -70,7 +70,7 @@ run "lifeboat backup (whole disk)" out-ntfs/lb.lbi "$LB backup $DISK out-ntfs/lb
 run "partclone.ntfs | zstd -T0 -3" out-ntfs/pc.zst "partclone.ntfs -c -q -s $P -o - 2>/dev/null | zstd -q -T0 -3 >out-ntfs/pc.zst"
 run "ntfsclone --save-image | zstd -T0 -3" out-ntfs/nc.zst "ntfsclone -q --save-image -O - $P 2>/dev/null | zstd -q -T0 -3 >out-ntfs/nc.zst"
 run "dd | zstd -T0 -3 (raw)" out-ntfs/dd.zst "dd if=$P bs=4M status=none | zstd -q -T0 -3 >out-ntfs/dd.zst"
-r() { echo "scale=2; $1 / $2" | bc -l; }
+r() { echo "scale=2; $1 / $2" | bc -l | sed "s/^\./0./"; }
 lb=${T[lifeboat backup (whole disk)]} lbs=${S[lifeboat backup (whole disk)]}
 echo "ratios:"
 printf '  time  lifeboat / partclone.ntfs pipeline  %s  (target <= 1.00)\n' "$(r "$lb" "${T[partclone.ntfs | zstd -T0 -3]}")"

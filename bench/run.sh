@@ -38,7 +38,7 @@ pstart() { sgdisk -i "$2" "$1" | awk '/First sector/{printf "%.0f\n", $3 * 512}'
 psize() { sgdisk -i "$2" "$1" | awk '/First sector/{f=$3} /Last sector/{l=$3} END{printf "%.0f\n", (l - f + 1) * 512}'; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-key=gen2-$GIB   # bump when the generation below changes
+key=gen3-$GIB   # bump when the generation below changes
 if [ ! -f "disk-$key.img" ]; then
 	echo "bench: generating a ${GIB} GiB system disk (once; cached as $DIR/disk-$key.img)"
 	rm -f disk-*.img
@@ -54,7 +54,7 @@ if [ ! -f "disk-$key.img" ]; then
 	cp -a /usr/share/locale/[a-f]* stage/esp/ 2>/dev/null || true
 	mkfs.fat -F 32 -s 1 -n ESP --offset=$(( $(pstart disk.tmp 2) / 512 )) disk.tmp $(( $(psize disk.tmp 2) / 1024 )) >/dev/null
 	mcopy -i "disk.tmp@@$(pstart disk.tmp 2)" -s stage/esp ::/
-	mke2fs -q -F -t ext4 -L root -d stage -E offset=$(pstart disk.tmp 3) disk.tmp $(( $(psize disk.tmp 3) / 1024 ))k
+	mke2fs -q -F -t ext4 -L root -d stage -E nodiscard,offset=$(pstart disk.tmp 3) disk.tmp $(( $(psize disk.tmp 3) / 1024 ))k
 	truncate -s $(psize disk.tmp 4) swap.tmp && mkswap swap.tmp >/dev/null 2>&1
 	dd if=swap.tmp of=disk.tmp bs=1M seek=$(( $(pstart disk.tmp 4) / 1048576 )) conv=notrunc status=none
 	rm -rf stage swap.tmp
