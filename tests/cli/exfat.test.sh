@@ -205,7 +205,7 @@ exfat_py p.tmp 'v.seek(200); x = v.read(1)[0]; v.seek(200); v.write(bytes([x ^ 0
 part_in p.tmp bad.img 2
 # a bitmap entry whose length is too short for the cluster count: raw
 part_out bad.img 3 p.tmp
-exfat_py p.tmp 'at, e = entry(0x81); v.seek(at + 24); v.write(struct.pack("<Q", 100))'
+exfat_py p.tmp 'at, e = entry(0x81); v.seek(at + 24); v.write(struct.pack("<Q", 8))'
 part_in p.tmp bad.img 3
 rm -f p.tmp
 before=$(sum bad.img)
@@ -213,7 +213,7 @@ lb backup bad.img bad.lbi >plan.txt 2>&1 || { cat plan.txt; fail "backup of dama
 [ "$(sum bad.img)" = "$before" ] || fail "damaged source changed"
 grep -Eq "^2 +exfat .* raw .*main boot region fails its boot checksum; its backup boot region is intact" plan.txt ||
 	{ cat plan.txt; fail "partition 2: a bad boot checksum not raw with the reason"; }
-grep -Eq "^3 +exfat .* raw .*allocation bitmap is 100 bytes, too short" plan.txt ||
+grep -Eq "^3 +exfat .* raw .*allocation bitmap is 8 bytes, too short" plan.txt ||
 	{ cat plan.txt; fail "partition 3: a short bitmap not raw with the reason"; }
 grep -Eq "^1 +exfat .* used " plan.txt || { cat plan.txt; fail "partition 1 beside them not by used clusters"; }
 random_target bad-dst.img 330
