@@ -127,7 +127,7 @@ int lb_exfat_open(struct lb_exfat *v, struct lb_dev *d, uint64_t off, uint64_t s
 	v->d = d;
 	v->off = off;
 	if (size < 24 * 512 || lb_dev_read(d, b, sizeof b, off, &e)) {
-		snprintf(why, whylen, "boot sector cannot be read");
+		snprintf(why, whylen, "its boot sector cannot be read");
 		return -1;
 	}
 	if (geometry(b, size, v, what, sizeof what)) {
@@ -135,19 +135,19 @@ int lb_exfat_open(struct lb_exfat *v, struct lb_dev *d, uint64_t off, uint64_t s
 		memset(v, 0, sizeof *v);
 		v->d = d;
 		v->off = off;
-		snprintf(why, whylen, "main boot sector %s%s", what, backup_good(v, size, bs) ?
+		snprintf(why, whylen, "its main boot sector %s%s", what, backup_good(v, size, bs) ?
 		         "; its backup boot region is intact (never copied over it): copied raw" :
 		         "; its backup boot region is damaged too");
 		return -1;
 	}
 	ok = size >= 24ull << v->bps_shift ? checksum_ok(v, off, v->bps_shift) : -1;
 	if (ok < 0) {
-		snprintf(why, whylen, "main boot region cannot be read (%s)", v->io_err);
+		snprintf(why, whylen, "its main boot region cannot be read (%s)", v->io_err);
 		return -1;
 	}
 	if (!ok) {
 		unsigned bs = v->bps_shift;
-		snprintf(why, whylen, "main boot region fails its boot checksum%s", backup_good(v, size, bs) ?
+		snprintf(why, whylen, "its main boot region fails its boot checksum%s", backup_good(v, size, bs) ?
 		         "; its backup boot region is intact (never copied over it): copied raw" :
 		         "; its backup boot region is damaged too");
 		return -1;

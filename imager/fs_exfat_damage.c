@@ -57,7 +57,7 @@ void lb_exfat_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct
 	int meta[5] = { 0 };
 
 	if (lb_exfat_open(&v, d, off, size, why, sizeof why)) {
-		lb_text_add(text, "  (the files hit cannot be named: its %s)", why);
+		lb_text_add(text, "  (the files hit cannot be named: %s)", why);
 		return;
 	}
 	c.text = text;

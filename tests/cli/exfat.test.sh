@@ -10,7 +10,8 @@
 # mounted), the boot regions identical. Then the states: dirty (bitmap plus every cluster the
 # directories name; a file whose bitmap bits were cleared still comes back), a main boot
 # region failing its checksum (raw, the backup region named intact), a bitmap too short for
-# the cluster count (raw), and the damage report naming the file on unreadable sectors.
+# the cluster count, a looping FAT chain, a dirty volume whose walk breaks (raw, each with its
+# reason), and the damage report naming the file on unreadable sectors.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 for t in mkfs.exfat fsck.exfat mount.exfat-fuse losetup sgdisk python3; do
@@ -207,19 +208,40 @@ part_in p.tmp bad.img 2
 part_out bad.img 3 p.tmp
 exfat_py p.tmp 'at, e = entry(0x81); v.seek(at + 24); v.write(struct.pack("<Q", 8))'
 part_in p.tmp bad.img 3
+# the root directory's FAT chain looping onto itself: raw (the walk is bounded)
+part_out bad.img 4 p.tmp
+exfat_py p.tmp 'v.seek(fat + 4 * root); v.write(struct.pack("<I", root))'
+part_in p.tmp bad.img 4
+# dirty, and a directory that starts past the cluster heap: the walk stops, raw
+part_out bad.img 5 p.tmp
+exfat_py p.tmp '
+v.seek(106); f = struct.unpack("<H", v.read(2))[0]; v.seek(106); v.write(struct.pack("<H", f | 2))
+for i in range(0, len(rd), 32):
+    if rd[i] == 0x85 and rd[i + 4] & 0x10:
+        v.seek(cl(root) + i + 32 + 20); v.write(struct.pack("<I", 0xfffffff0))
+        break
+else:
+    raise SystemExit("no directory in the root directory")
+'
+part_in p.tmp bad.img 5
 rm -f p.tmp
 before=$(sum bad.img)
 lb backup bad.img bad.lbi >plan.txt 2>&1 || { cat plan.txt; fail "backup of damaged volumes"; }
 [ "$(sum bad.img)" = "$before" ] || fail "damaged source changed"
-grep -Eq "^2 +exfat .* raw .*main boot region fails its boot checksum; its backup boot region is intact" plan.txt ||
+grep -Eq "^2 +exfat .* raw .*its main boot region fails its boot checksum; its backup boot region is intact" plan.txt ||
 	{ cat plan.txt; fail "partition 2: a bad boot checksum not raw with the reason"; }
 grep -Eq "^3 +exfat .* raw .*allocation bitmap is 8 bytes, too short" plan.txt ||
 	{ cat plan.txt; fail "partition 3: a short bitmap not raw with the reason"; }
+grep -Eq "^4 +exfat .* raw .*the FAT chain of the root directory loops" plan.txt ||
+	{ cat plan.txt; fail "partition 4: a looping root directory not raw with the reason"; }
+grep -Eq "^5 +exfat .* raw .*volume is marked dirty \(not cleanly removed\) and /[^ ]* starts outside the cluster heap \(cluster 4294967280\): copied raw" plan.txt ||
+	{ cat plan.txt; fail "partition 5: a dirty volume whose walk breaks not raw with the reason"; }
 grep -Eq "^1 +exfat .* used " plan.txt || { cat plan.txt; fail "partition 1 beside them not by used clusters"; }
 random_target bad-dst.img 330
 lb restore bad.lbi bad-dst.img --yes --quiet
-cmp_range bad.img bad-dst.img "$(part_start bad.img 2)" "$(part_size bad.img 2)"
-cmp_range bad.img bad-dst.img "$(part_start bad.img 3)" "$(part_size bad.img 3)"
+for p in 2 3 4 5; do
+	cmp_range bad.img bad-dst.img "$(part_start bad.img $p)" "$(part_size bad.img $p)"
+done
 
 # --- a failing disk: the damage report names the file on unreadable sectors --------------------
 part_out src.img 4 p.tmp
