@@ -21,98 +21,132 @@
 #include "fs_exfat.h"
 #include "le.h"
 
+/* One pass over a bitmap: its bytes, a piece at a time, to ranges (out) or a count. */
 struct bm {
 	struct lb_exfat *v;
-	uint8_t *bits;        /* nclusters bits, cluster 2 first */
-	uint64_t at;          /* bytes of the bitmap read so far (bitmap loading) */
-	uint64_t need;
-	int or_in;            /* OR into bits (the second bitmap) */
+	struct lb_extents *out;   /* NULL: count only */
+	uint64_t used;            /* clusters marked in use */
+	uint64_t at, need;        /* bytes of the bitmap read so far, and wanted */
+	uint8_t *piece;
 	char *why;
 	size_t whylen;
+	int oom;
 };
 
-static int mark_run(void *priv, uint32_t first, uint32_t n)
+/* A run of clusters to byte ranges of the volume. */
+static int add_run(void *priv, uint32_t first, uint32_t n)
 {
 	struct bm *b = priv;
-	for (uint64_t c = first - 2, e = c + n; c < e; c++)
-		b->bits[c / 8] |= (uint8_t)(1u << (c % 8));
+	if (lb_ext_add(b->out, b->v->off + lb_exfat_cl_off(b->v, first), (uint64_t)n * b->v->cs) < 0) {
+		b->oom = 1;
+		return -2;
+	}
 	return 0;
 }
 
-static int mark_path_run(void *priv, const char *path, int is_dir, uint32_t first, uint32_t n)
+static int add_path_run(void *priv, const char *path, int is_dir, uint32_t first, uint32_t n)
 {
-	return mark_run(priv, first, n);
+	return add_run(priv, first, n);
 }
 
-/* Reads one run of the bitmap's clusters into bits (only the bytes the cluster count needs). */
-static int load_run(void *priv, uint32_t first, uint32_t n)
+/* The set bits of p (n bytes, the first holding clusters from index c0 on: c0 % 8 == 0) as
+ * heap ranges; bits at and past the cluster count mean nothing. */
+static int bits(struct bm *b, const uint8_t *p, size_t n, uint64_t c0)
 {
+	struct lb_exfat *v = b->v;
+	uint64_t end = c0 + 8 * (uint64_t)n, c = c0;
+	if (end > v->nclusters)
+		end = v->nclusters;
+	while (c < end) {
+		uint64_t s;
+		/* whole free or used bytes at a time: most of a bitmap is either */
+		while (c < end && !(c % 8) && !p[(c - c0) / 8])
+			c += 8;
+		if (c >= end)
+			break;
+		if (!(p[(c - c0) / 8] >> (c % 8) & 1)) {
+			c++;
+			continue;
+		}
+		s = c;
+		while (c < end) {
+			if (!(c % 8) && c + 8 <= end && p[(c - c0) / 8] == 0xff)
+				c += 8;
+			else if (p[(c - c0) / 8] >> (c % 8) & 1)
+				c++;
+			else
+				break;
+		}
+		if (c > end)
+			c = end;
+		b->used += c - s;
+		if (b->out && lb_ext_add(b->out, v->off + v->heap_off + s * v->cs, (c - s) * v->cs) < 0) {
+			b->oom = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads one run of the bitmap's clusters, a piece at a time (only the bytes the cluster
+ * count needs). */
+static int scan_run(void *priv, uint32_t first, uint32_t n)
+{
+	enum { PIECE = 1 << 20 };
 	struct bm *b = priv;
 	struct lb_exfat *v = b->v;
 	uint64_t len = (uint64_t)n * v->cs, at = v->off + lb_exfat_cl_off(v, first);
-	enum { PIECE = 1 << 20 };
-	uint8_t *tmp = b->or_in ? malloc(PIECE) : NULL;
 	struct lb_err e = { 0 };
-	if (b->or_in && !tmp) {
-		snprintf(b->why, b->whylen, "out of memory reading its allocation bitmap");
-		return -1;
+	if (!b->piece && !(b->piece = malloc(PIECE))) {
+		b->oom = 1;
+		return -2;
 	}
 	if (len > b->need - b->at)
 		len = b->need - b->at;
 	while (len) {
 		size_t k = len < PIECE ? (size_t)len : PIECE;
-		uint8_t *dst = b->bits + b->at;
-		if (lb_dev_read(v->d, tmp ? tmp : dst, k, at, &e)) {
+		if (lb_dev_read(v->d, b->piece, k, at, &e)) {
 			snprintf(b->why, b->whylen, "its allocation bitmap cannot be read at byte %llu of the "
 			         "volume", (unsigned long long)(at - v->off));
-			free(tmp);
 			return -1;
 		}
-		for (size_t i = 0; tmp && i < k; i++)
-			dst[i] |= tmp[i];
+		if (bits(b, b->piece, k, b->at * 8))
+			return -2;
 		b->at += k;
 		at += k;
 		len -= k;
 	}
-	free(tmp);
 	return 0;
 }
 
-/* The bitmap of slot (0 or 1) into b->bits (ORed when or_in). */
-static int load_bitmap(struct bm *b, const struct lb_exfat_root *r, int slot)
+/* The bitmap of slot (0 or 1): its set bits to b->out (when set) and b->used. */
+static int scan_bitmap(struct bm *b, const struct lb_exfat_root *r, int slot)
 {
 	struct lb_exfat *v = b->v;
 	b->need = ((uint64_t)v->nclusters + 7) / 8;
 	b->at = 0;
+	b->used = 0;
 	if (r->bm_len[slot] < b->need) {
 		snprintf(b->why, b->whylen, "its allocation bitmap is %llu bytes, too short for its %u "
 		         "clusters", (unsigned long long)r->bm_len[slot], v->nclusters);
 		return -1;
 	}
 	if (lb_exfat_runs(v, r->bm_first[slot], (b->need + v->cs - 1) / v->cs, 0,
-	                  "its allocation bitmap", load_run, b, b->why, b->whylen))
+	                  "its allocation bitmap", scan_run, b, b->why, b->whylen))
 		return -1;
 	if (b->at < b->need) {
 		snprintf(b->why, b->whylen, "its allocation bitmap's FAT chain is shorter than the bitmap");
 		return -1;
 	}
-	/* bits past the cluster count mean nothing */
-	if (v->nclusters % 8)
-		b->bits[b->need - 1] &= (uint8_t)((1u << (v->nclusters % 8)) - 1);
+	/* the bitmap's own clusters, whatever it says of them */
+	if (b->out && lb_exfat_runs(v, r->bm_first[slot], (b->need + v->cs - 1) / v->cs, 0,
+	                            "its allocation bitmap", add_run, b, b->why, b->whylen))
+		return -1;
 	return 0;
 }
 
-static uint64_t count_bits(const uint8_t *p, uint64_t n)
-{
-	uint64_t c = 0;
-	for (uint64_t i = 0; i < n; i++)
-		c += (uint64_t)__builtin_popcount(p[i]);
-	return c;
-}
-
-/* The volume, its root entries and its bitmap(s); *union_both: TexFAT's two were ORed. */
-static int load(struct lb_exfat *v, struct lb_exfat_root *r, struct bm *b, int union_both,
-                char *why, size_t whylen)
+/* The root entries and the bitmap(s): with out, TexFAT's two bitmaps are both added. */
+static int load(struct lb_exfat *v, struct lb_exfat_root *r, struct bm *b, char *why, size_t whylen)
 {
 	b->v = v;
 	b->why = why;
@@ -124,18 +158,10 @@ static int load(struct lb_exfat *v, struct lb_exfat_root *r, struct bm *b, int u
 		         v->nfats == 2 ? " for its active FAT" : "");
 		return -1;
 	}
-	if (!(b->bits = calloc(1, (size_t)(((uint64_t)v->nclusters + 7) / 8) + 1))) {
-		snprintf(why, whylen, "out of memory reading its allocation bitmap");
+	if (b->out && v->nfats == 2 && r->bm_first[!v->active] && scan_bitmap(b, r, !v->active))
 		return -1;
-	}
-	if (load_bitmap(b, r, v->active))
-		return -1;
-	if (union_both && v->nfats == 2 && r->bm_first[!v->active]) {
-		b->or_in = 1;
-		if (load_bitmap(b, r, !v->active))
-			return -1;
-	}
-	return 0;
+	/* the active one last: b->used is what the filesystem counts */
+	return scan_bitmap(b, r, v->active);
 }
 
 static int exfat_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_fs_info *info)
@@ -154,49 +180,13 @@ static int exfat_probe(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_
 	if (b[108] >= 9 && b[108] <= 12 && le64(b + 72) <= size >> b[108])
 		info->total = le64(b + 72) << b[108];
 	if (lb_exfat_open(&v, d, off, size, why, sizeof why) == 0) {
-		if (load(&v, &r, &bm, 0, why, sizeof why) == 0)
-			info->used = v.heap_off + count_bits(bm.bits, bm.need) * v.cs;
+		if (load(&v, &r, &bm, why, sizeof why) == 0)
+			info->used = v.heap_off + bm.used * v.cs;
 		snprintf(info->label, sizeof info->label, "%s", r.label);
 	}
-	free(bm.bits);
+	free(bm.piece);
 	lb_exfat_close(&v);
 	return 1;
-}
-
-static int fail_oom(char *why, size_t whylen)
-{
-	snprintf(why, whylen, "out of memory building its cluster map");
-	return -1;
-}
-
-/* The set bits of bits as byte ranges of the heap. */
-static int bits_to_ranges(const struct lb_exfat *v, const uint8_t *bits, struct lb_extents *out)
-{
-	uint64_t n = v->nclusters, c = 0;
-	while (c < n) {
-		uint64_t s;
-		/* whole free or used bytes at a time: most of a bitmap is either */
-		while (c < n && !(c % 8) && !bits[c / 8])
-			c += 8;
-		if (c >= n)
-			break;
-		if (!(bits[c / 8] >> (c % 8) & 1)) {
-			c++;
-			continue;
-		}
-		s = c;
-		while (c < n) {
-			if (!(c % 8) && bits[c / 8] == 0xff && c + 8 <= n)
-				c += 8;
-			else if (bits[c / 8] >> (c % 8) & 1)
-				c++;
-			else
-				break;
-		}
-		if (lb_ext_add(out, v->off + v->heap_off + s * v->cs, (c - s) * v->cs) < 0)
-			return -1;
-	}
-	return 0;
 }
 
 static void note(char *why, size_t whylen, const char *s)
@@ -211,32 +201,33 @@ static int exfat_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_e
 {
 	struct lb_exfat v;
 	struct lb_exfat_root r;
-	struct bm bm = { 0 };
-	struct lb_exfat_walk w = { &bm, mark_path_run };
+	struct bm bm = { .out = out };
+	struct lb_exfat_walk w = { &bm, add_path_run };
 	int rc = -1;
 	*method = "used";
 	if (lb_exfat_open(&v, d, off, size, why, whylen))
 		goto out;
-	if (load(&v, &r, &bm, 1, why, whylen))
+	if (lb_ext_add(out, off, v.heap_off) < 0 ||
+	    (v.vol_bytes > v.heap_end && lb_ext_add(out, off + v.heap_end, v.vol_bytes - v.heap_end) < 0)) {
+		bm.oom = 1;
+		goto out;
+	}
+	if (load(&v, &r, &bm, why, whylen))
 		goto out;
 	/* what the filesystem always needs, whatever its bitmap says */
-	if (lb_exfat_runs(&v, v.root, 0, 0, "its root directory", mark_run, &bm, why, whylen) ||
+	if (lb_exfat_runs(&v, v.root, 0, 0, "its root directory", add_run, &bm, why, whylen) ||
 	    (r.up_first && r.up_len &&
 	     lb_exfat_runs(&v, r.up_first, (r.up_len + v.cs - 1) / v.cs, 0, "its up-case table",
-	                   mark_run, &bm, why, whylen)))
+	                   add_run, &bm, why, whylen)))
 		goto out;
 	if (v.flags & EXFAT_DIRTY) {
 		char wwhy[160] = "";
 		if (lb_exfat_walk(&v, &w, wwhy, sizeof wwhy)) {
-			snprintf(why, whylen, "volume is marked dirty (not cleanly removed) and %s: copied raw",
-			         wwhy);
+			if (!bm.oom)
+				snprintf(why, whylen, "volume is marked dirty (not cleanly removed) and %s: "
+				         "copied raw", wwhy);
 			goto out;
 		}
-	}
-	if (lb_ext_add(out, off, v.heap_off) < 0 || bits_to_ranges(&v, bm.bits, out) < 0 ||
-	    (v.vol_bytes > v.heap_end && lb_ext_add(out, off + v.heap_end, v.vol_bytes - v.heap_end) < 0)) {
-		fail_oom(why, whylen);
-		goto out;
 	}
 	lb_ext_normalize(out);
 	why[0] = 0;
@@ -251,7 +242,9 @@ static int exfat_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_e
 		note(why, whylen, v.backup_note);
 	rc = 0;
 out:
-	free(bm.bits);
+	if (bm.oom)
+		snprintf(why, whylen, "out of memory building its cluster map");
+	free(bm.piece);
 	lb_exfat_close(&v);
 	return rc;
 }
