@@ -182,6 +182,9 @@ int lb_exfat_read_root(struct lb_exfat *v, struct lb_exfat_root *r, char *why, s
 		} else if (e[0] == 0x83 && !r->label[0]) {
 			lb_exfat_utf8(e + 2, e[1] < 11 ? e[1] : 11, r->label, sizeof r->label);
 		}
+		/* they come first as every formatter writes them: a large root is not read whole */
+		if (r->nbm == (int)v->nfats && r->up_first && r->label[0])
+			break;
 	}
 	dir_close(&dr);
 	return rc < 0 ? -1 : 0;
