@@ -340,8 +340,10 @@ static int walk_dir(struct walk *k, struct pending *p, uint8_t *seen)
 		if (s.open && !s.left && (rc = set_done(k, p->path, &s)))
 			break;
 	}
+	if (rc > 0)
+		rc = 0;   /* the end-of-directory entry */
 	if (rc == 0 && s.open)
-		rc = set_done(k, p->path, &s);
+		rc = set_done(k, p->path, &s);   /* a set cut short still names its clusters */
 	if (rc == -2)
 		snprintf(k->why, k->whylen, "out of memory walking its directories");
 	dir_close(&dr);
