@@ -13,7 +13,7 @@ V11=$PWD/tests/cli/data/format-1.1.image   # written before format 2.0 (1.1: DEF
 export LC_ALL=C MTOOLS_SKIP_CHECK=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-rm -rf "$OUT"; mkdir -p "$OUT"/{image,ptable,fat,plan,meta}
+rm -rf "$OUT"; mkdir -p "$OUT"/{image,ptable,fat,exfat,plan,meta}
 kib() { truncate -s 0 "$1"; truncate -s "$2"K "$1"; }
 files() { mkdir -p tree/sub; echo "hello lifeboat" >tree/hello.txt; seq 1 2000 >tree/sub/numbers.txt
           head -c 3000 /dev/urandom >tree/sub/random.bin; }
@@ -35,6 +35,32 @@ head -c 24K fat32.img >"$OUT/fat/fat32-head.img"
 # FAT32 below 65,525 clusters, as mkfs.fat makes small ESPs (mtools refuses to write to them)
 kib fat32s.img 2100; mkfs.fat -F 32 -s 1 -n SEED32S fat32s.img >/dev/null 2>&1
 head -c 48K fat32s.img >"$OUT/fat/fat32-small-head.img"
+
+# exFAT (exfatprogs), filled through exfat-fuse on a loop device (root: losetup, FUSE): 512-byte
+# clusters so the first 64 KiB hold the metadata, a subdirectory and files (one fragmented,
+# one deleted); 4096-byte sectors; a dirty copy (VolumeDirty: the walk); an empty volume.
+# The target extends a head with zeros to the volume's size.
+exfat_seed() { # NAME SECTOR [mkfs.exfat options]
+	local name=$1 sect=$2 loop; shift 2
+	kib "$name.img" 2048
+	loop=$(losetup -f --show -b "$sect" "$name.img")
+	mkfs.exfat -L SEEDEX "$@" "$loop" >/dev/null
+	mkdir -p mnt; mount.exfat-fuse "$loop" mnt >/dev/null
+	cp -r tree/. mnt/
+	for i in 1 2 3; do seq 1 300 >>mnt/sub/frag.txt; echo "$i" >>mnt/frag2.txt; done
+	echo gone >mnt/deleted.txt; rm mnt/deleted.txt
+	umount mnt; losetup -d "$loop"
+	head -c $((sect == 4096 ? 192 : 64))K "$name.img" >"$OUT/exfat/$name-head.img"   # 4Kn: the FAT starts at 96 KiB
+}
+if command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -c /dev/fuse ]; then
+	exfat_seed exfat512 512 -b 4K -c 512
+	exfat_seed exfat4kn 4096 -b 16K -c 4K
+	cp "$OUT/exfat/exfat512-head.img" "$OUT/exfat/exfat512-dirty-head.img"
+	printf '\x02' | dd of="$OUT/exfat/exfat512-dirty-head.img" bs=1 seek=106 conv=notrunc status=none
+	kib exe.img 1024; mkfs.exfat -b 4K -c 4K exe.img >/dev/null; head -c 32K exe.img >"$OUT/exfat/empty-head.img"
+else
+	echo "mkcorpus: no mkfs.exfat/exfat-fuse: the exfat seeds are kept as they are" >&2
+fi
 
 # --- partition tables ------------------------------------------------------------------------
 kib mbr.img 96
