@@ -135,6 +135,9 @@ int lb_export(const struct lb_export_opts *o, struct lb_report *rep, struct lb_e
 	}
 	lb_prog_update(&prog, size, 1);
 	rep->bytes_planned = size;
+	/* the ranges a failing source did not give: zeros, as a restore writes them */
+	rep->bad_bytes = lb_imgread_info(r)->bad_bytes;
+	rep->nbad = lb_imgread_info(r)->nbad;
 	rc = 0;
 out:
 	if (fd >= 0) {

@@ -15,6 +15,7 @@ struct lb_export_opts {
 };
 
 /* Writes OUT.part, syncs, renames it to OUT. rep: bytes_written (data bytes written),
- * bytes_planned (the disk's size), seconds. */
+ * bytes_planned (the disk's size), seconds; bad_bytes / nbad: what the image lists as unreadable
+ * on the source (zeros in OUT, as a restore writes them). */
 int lb_export(const struct lb_export_opts *o, struct lb_report *rep, struct lb_err *err);
 #endif

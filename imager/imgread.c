@@ -449,6 +449,8 @@ static int apply_patches(struct lb_imgread_worker *w, struct cached *c, struct l
 	struct lb_imgread *r = w->r;
 	size_t lo = 0, hi = r->npatch;
 	int rc = 0;
+	if (!c->data && !(c->data = calloc(1, c->len ? c->len : 1)))
+		return lb_fail(err, LB_ENOMEM, "out of memory");   /* a zero chunk the patches fill */
 	while (lo < hi) {            /* first patch ending after c->start */
 		size_t mid = lo + (hi - lo) / 2;
 		if (r->patch[mid].end <= c->start)
@@ -640,7 +642,7 @@ int lb_imgread_map(struct lb_imgread_worker *w, uint64_t off, uint64_t len, int 
 	}
 	if (!rec.nextents && rec.codec != LB_CODEC_ZERO)
 		return 0;            /* one range of data */
-	if (!rec.nextents && !r->img.crypt) {
+	if (!rec.nextents && !r->img.crypt && !((rec.flags & LB_CHUNK_BAD) && r->npatch)) {
 		*data = 0;           /* a zero chunk: nothing to check but its header */
 		return 0;
 	}

@@ -370,6 +370,11 @@ int lb_serve(const struct lb_serve_opts *o, struct lb_err *err)
 		    lb_human_size(lb_imgread_size(s->img), sz, sizeof sz),
 		    s->ov ? "writes go to the overlay" : "read-only", addr, port,
 		    strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", port);
+	if (lb_imgread_info(s->img)->bad_bytes)
+		say(s, "note: %s in %d range%s could not be read from the source when the backup was "
+		    "made; they read as zeros, as a restore writes them",
+		    lb_human_size(lb_imgread_info(s->img)->bad_bytes, sz, sizeof sz),
+		    lb_imgread_info(s->img)->nbad, lb_imgread_info(s->img)->nbad == 1 ? "" : "s");
 	while (!(o->stop && o->stop(o->stop_ctx))) {
 		struct pollfd p = { lfd, POLLIN, 0 };
 		if (poll(&p, 1, 200) > 0 && (p.revents & POLLIN))

@@ -43,6 +43,14 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "%s: a %s raw disk, %s of data written (the rest are holes) in %.1f s\n",
 		        o.out, lb_human_size(rep.bytes_planned, a, sizeof a),
 		        lb_human_size(rep.bytes_written, b, sizeof b), rep.seconds);
+	if (rep.nbad) {
+		fprintf(stderr, "lifeboat: %s in %d range%s could not be read from the source when the "
+		        "backup was made: zeros in %s ('lifeboat info' lists them)\n",
+		        lb_human_size(rep.bad_bytes, a, sizeof a), rep.nbad, rep.nbad == 1 ? "" : "s",
+		        o.out);
+		lb_report_free(&rep);
+		return 6;
+	}
 	lb_report_free(&rep);
 	return 0;
 }
