@@ -126,7 +126,8 @@ static int build_directory(struct lb_imgread *r, struct lb_err *err)
 	}
 	while (r->nord < r->npieces && r->ord[r->nord])
 		r->nord++;
-	qsort(r->patch, r->npatch, sizeof *r->patch, cmp_patch);
+	if (r->npatch)
+		qsort(r->patch, r->npatch, sizeof *r->patch, cmp_patch);
 	for (size_t i = 1; i < r->npatch; i++)
 		if (r->patch[i].start < r->patch[i - 1].end)
 			return lb_fail(err, LB_EDAMAGED, "%s is damaged: two rescued pieces overlap",

@@ -4,6 +4,7 @@
 # patch chunks over zero chunks: exit 6, as restore), an encrypted one, the 1.0 and 1.1
 # fixtures, many INDEX records; holes where the image holds nothing; an existing file, a
 # device and the image itself are refused; a damaged image fails (exit 3) and leaves nothing.
+HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh"
 build_gpt_disk src.img
 src_sum=$(sum src.img)
@@ -70,9 +71,7 @@ cmp enc.img ref.img || fail "export of the encrypted image differs"
 
 # the format fixtures: 1.0 and 1.1
 for v in 1.0 1.1; do
-	f=$(dirname "$LIFEBOAT")/../tests/cli/data/format-$v.image
-	[ -f "$f" ] || f="$OLDPWD/tests/cli/data/format-$v.image"
-	[ -f "$f" ] || continue
+	f=$HERE/data/format-$v.image
 	restore_blank "$f" "old$v.ref"
 	lb export "$f" "old$v.img" --quiet
 	cmp "old$v.img" "old$v.ref" || fail "export of the $v fixture differs from its restore"
