@@ -205,7 +205,26 @@ s = conn(); hello(s, flags=1); go(s, structured=False, meta=False)   # old-style
 s.sendall(struct.pack(">IHHQQI", 0x25609513, 0, 1, 1, 0, 1 << 30))   # a 1 GiB write: dropped
 if not closed(s): fail("1 GiB write: not dropped")
 
-# 7. and it still serves
+# 7. at most 16 clients at once: the 17th is refused (closed before the greeting); a place
+# that frees up is taken again
+time.sleep(0.5)                                # the threads of the clients above end
+held = []
+for _ in range(16):
+    s = conn(); hello(s); go(s); held.append(s)
+s = conn()
+try:
+    if s.recv(18):
+        fail("a 17th client was served")
+except ConnectionResetError:
+    pass
+held.pop().close()
+time.sleep(0.5)
+s = conn(); hello(s); go(s); held.append(s)
+for s in held:
+    s.close()
+time.sleep(0.5)
+
+# 8. and it still serves
 s = conn(); hello(s); go(s)
 req(s, 0, 0, 1 << 20)
 e, data, holes = structured(s)

@@ -177,7 +177,20 @@ port=$((20000 + RANDOM % 20000))
 start serve.log img.lbi --port "$port"
 grep -q "127.0.0.1 port $port" serve.log || fail "TCP: not on 127.0.0.1"
 nbdinfo "nbd://127.0.0.1:$port" | grep -q "export-size: $size" || fail "TCP: nbdinfo"
+# SIGTERM with a client connected and idle: the server cuts it off and exits at once
+python3 -c '
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.recv(18); s.sendall(struct.pack(">I", 3))
+s.sendall(struct.pack(">QII", 0x49484156454F5054, 1, 0)); s.recv(10)
+open("held", "w").close()
+s.settimeout(60); print("closed" if not s.recv(1) else "data")
+' "$port" >held.txt & hpid=$!
+for i in $(seq 100); do [ -e held ] && break; sleep 0.05; done
+t0=$SECONDS
 kill -TERM "$PID"; wait "$PID" || fail "serve exited non-zero on SIGTERM"; PID=
+[ $((SECONDS - t0)) -le 5 ] || fail "serve took $((SECONDS - t0)) s to stop with a client connected"
+wait "$hpid"; grep -q closed held.txt || fail "the idle client was not cut off"
 
 [ "$(sum src.img)" = "$src_sum" ] || fail "the source changed"
 echo "serve: qemu-img raw/qcow2/vhdx, map, clients, hostile client, overlay, damage, encryption, TCP ok"
