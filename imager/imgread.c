@@ -445,13 +445,19 @@ static void copy_in(struct cached *c, const uint8_t *src, uint64_t a, uint64_t b
 }
 
 /* A chunk with unreadable sectors: the rescued pieces that lie over it replace its zeros. */
-static int apply_patches(struct lb_imgread_worker *w, struct cached *c, struct lb_err *err)
+static int apply_patches(struct lb_imgread_worker *w, const struct ent *x, struct cached *c,
+                         struct lb_err *err)
 {
 	struct lb_imgread *r = w->r;
 	size_t lo = 0, hi = r->npatch;
 	int rc = 0;
-	if (!c->data && !(c->data = calloc(1, c->len ? c->len : 1)))
-		return lb_fail(err, LB_ENOMEM, "out of memory");   /* a zero chunk the patches fill */
+	if (!c->data) {              /* a zero chunk the patches fill: as large as a data chunk */
+		if (c->len > r->img.info.chunk_size)
+			return bad_chunk(err, r, x, "a chunk with unreadable sectors is larger than the "
+			                 "image's chunk size");
+		if (!(c->data = calloc(1, c->len ? c->len : 1)))
+			return lb_fail(err, LB_ENOMEM, "out of memory");
+	}
 	while (lo < hi) {            /* first patch ending after c->start */
 		size_t mid = lo + (hi - lo) / 2;
 		if (r->patch[mid].end <= c->start)
@@ -533,7 +539,7 @@ static int get(struct lb_imgread_worker *w, const struct ent *x, struct cached *
 	}
 	rc = decode(w, x, 0, victim, err);
 	if (!rc && (victim->flags & LB_CHUNK_BAD) && r->npatch)
-		rc = apply_patches(w, victim, err);
+		rc = apply_patches(w, x, victim, err);
 	if (victim->priv) {
 		if (rc) {
 			drop(victim);

@@ -84,20 +84,11 @@ sock=$T/s.sock
 "$LIFEBOAT" serve "$T/disk.lbi" --socket "$sock" 2>"$T/serve.log" & SPID=$!
 for i in $(seq 100); do grep -q serving "$T/serve.log" && break; sleep 0.1; done
 grep -q serving "$T/serve.log" || { cat "$T/serve.log"; die "serve did not start"; }
-drive="file=nbd+unix:///?socket=$sock,format=raw,snapshot=on"
 
 for fw in bios uefi; do
 	log=$T/$fw.log
-	args=(-machine q35 -m 512 -smp 2 -accel tcg,thread=multi -display none -monitor none -nic none
-	      -serial "file:$log" -no-reboot -drive "$drive")
-	if [ "$fw" = uefi ]; then
-		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/vars.fd"
-		args+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
-		       -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd")
-	fi
-	: >"$log"
-	QEMU_START=$(date +%s.%N)
-	qemu-system-x86_64 "${args[@]}" >"$T/qemu.out" 2>&1 </dev/null & QEMU_PID=$!
+	# the served disk as the USB stick of the other boot tests (xHCI, bootindex 0)
+	qemu_start "$fw" "nbd+unix:///?socket=$sock" "$log"
 	wait_line "$log" "$marker" 120 || { show_log "$log"; die "$fw: GRUB did not print the marker from ext4"; }
 	echo "$fw: GRUB read the marker from the served ext4 $(since_start) s after qemu started"
 	if [ -n "$kernel" ]; then
