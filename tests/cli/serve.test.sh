@@ -17,7 +17,8 @@ trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; cleanup' EXIT
 
 start() { # LOG ARGS...: serve in the background, wait until it listens
 	local log=$1 i; shift
-	"$LIFEBOAT" serve "$@" 2>"$log" &
+	: >"$log"                    # before the child opens it: the old "serving" must not count
+	"$LIFEBOAT" serve "$@" 2>>"$log" &
 	PID=$!
 	for i in $(seq 200); do
 		grep -q "serving" "$log" && return 0
