@@ -346,6 +346,36 @@ static int load_piece(struct lb_image *img, uint64_t j, struct lb_err *err)
 	return 0;
 }
 
+/* Random access (imgread.c): the entries of INDEX record j, checked, as load_piece reads them
+ * (1.0: the whole index, j = 0). The pointer stays valid until the next call. */
+int lb_image_index_piece(struct lb_image *img, uint64_t j, const uint8_t **entries,
+                         uint64_t *count, struct lb_err *err)
+{
+	int rc;
+	if (img->index) {
+		if (j)
+			return lb_fail(err, LB_EUSAGE, "internal: a 1.0 index has one piece");
+		*entries = img->index;
+		*count = img->nchunks;
+		return 0;
+	}
+	if (!img->v11 || !img->have_trailer || j >= img->npieces)
+		return lb_fail(err, LB_EUSAGE, "internal: no index record %llu", (unsigned long long)j);
+	if (!img->piece_loaded || img->piece_no != j) {
+		img->piece_loaded = 0;   /* a failed load leaves the buffer half overwritten */
+		if ((rc = load_piece(img, j, err)))
+			return rc;
+	}
+	*entries = img->piece;
+	*count = piece_count(img, j);
+	return 0;
+}
+
+uint64_t lb_image_index_pieces(const struct lb_image *img)
+{
+	return img->index ? 1 : img->v11 && img->have_trailer ? img->npieces : 0;
+}
+
 /* Files, 1.1: the trailer's list of INDEX records must tile the stream before the trailer,
  * the last one ending where the trailer starts; the last one is read and checked now. */
 static int check_pieces(struct lb_image *img, uint64_t tpos, struct lb_err *err)

@@ -77,6 +77,12 @@ void *lb_decoder_new(void *ctx);
 void lb_decoder_free(void *dctx);
 /* Fills the buffer sizes and worker scratch of a pipeline that decodes this image. */
 void lb_image_ops(const struct lb_image *img, struct lb_pipe_ops *ops);
+/* Random access (files): the number of index pieces (INDEX records; 1.0: 1, the whole index)
+ * and the checked entries of piece j (LB_INDEX_ENTRY bytes each: span start, span end, stream
+ * position), valid until the next call. Not thread-safe: callers lock. */
+uint64_t lb_image_index_pieces(const struct lb_image *img);
+int lb_image_index_piece(struct lb_image *img, uint64_t j, const uint8_t **entries,
+                         uint64_t *count, struct lb_err *err);
 /* Buffer sizes a reader of this image needs. */
 size_t lb_image_in_cap(const struct lb_image *img);
 #endif

@@ -10,6 +10,8 @@ int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_clone(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "lifeboat: msg" and returns the exit status for err. */
 int cli_error(const struct lb_err *err);
@@ -19,6 +21,8 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
  * turns Ctrl-C into a clean cancel. ctx: pointer to an int "quiet". */
 int cli_progress(void *ctx, const struct lb_progress *p);
 void cli_catch_signals(void);
+/* 1 once Ctrl-C (SIGINT), SIGTERM or SIGHUP arrived. */
+int cli_interrupted(void);
 /* Asks to type "yes" (on the terminal); 1 = confirmed. */
 int cli_confirm(const char *question);
 void cli_json_str(FILE *f, const char *s);

@@ -25,6 +25,11 @@ void cli_catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);   /* a closed pipe becomes a write error with a message */
 }
 
+int cli_interrupted(void)
+{
+	return interrupted;
+}
+
 int cli_error(const struct lb_err *err)
 {
 	fprintf(stderr, "lifeboat: %s\n", err->msg[0] ? err->msg : lb_code_name(err->code));

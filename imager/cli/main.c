@@ -6,8 +6,8 @@
 
 static const char usage[] =
 "Usage: lifeboat [COMMAND [ARGS]]\n"
-"Backs up, restores, clones and verifies whole disks. With no command, starts the\n"
-"interactive screens (the same as 'lifeboat tui').\n"
+"Backs up, restores, clones and verifies whole disks, and serves backups as disks.\n"
+"With no command, starts the interactive screens (the same as 'lifeboat tui').\n"
 "\n"
 "Commands:\n"
 "  list [--json]\n"
@@ -103,6 +103,24 @@ static const char usage[] =
 "                    is read (its unreadable ranges only with --retries).\n"
 "      --allow-mounted, --unallocated as for backup (skipped unallocated regions are\n"
 "                    not written: TARGET keeps what it had there).\n"
+"  serve IMAGE [--socket PATH | --port N [--bind ADDR]] [--overlay FILE] [--key-file FILE]\n"
+"              [--cache N]\n"
+"      Serves the backed-up disk over NBD until Ctrl-C / SIGTERM, without restoring:\n"
+"      qemu (-drive file=nbd+unix:///?socket=PATH,format=raw), qemu-img convert (to qcow2,\n"
+"      vmdk, vhdx), nbd-client, nbdfuse. Ranges the image does not hold read as zeros and\n"
+"      are reported as holes; a damaged chunk is an I/O error on its range, never other\n"
+"      data. Read-only unless --overlay.\n"
+"      --socket PATH  a Unix socket (a stale one is replaced; removed on exit)\n"
+"      --port N       TCP port (default 10809 when no --socket), on 127.0.0.1 unless\n"
+"      --bind ADDR    another address (0.0.0.0: every interface)\n"
+"      --overlay FILE writes go to FILE (copy-on-write, 4 KiB blocks; created if missing,\n"
+"                     reused when it belongs to this image); the image is never written\n"
+"      --cache N      decoded chunks kept in memory (default 32, 1 MiB each)\n"
+"      Up to 16 clients at once; requests over 32 MiB and reads past the end are refused.\n"
+"  export IMAGE OUT [--force] [--key-file FILE]\n"
+"      Writes the disk as a sparse raw file OUT, equal to a restore onto a blank file\n"
+"      (holes where the image holds nothing). Refuses an existing OUT unless --force, and\n"
+"      devices (use restore). Unreadable ranges listed in the image: zeros, exit 6.\n"
 "  tui [--disk FILE]... [--images-dir DIR] [--boot-disk PATH] [--mnt-dir DIR]\n"
 "      [--ascii] [--mono]\n"
 "      The interactive screens (docs/TUI.md). --disk: work on these disks or disk-image\n"
@@ -133,6 +151,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
 		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
+		{ "export", cmd_export }, { "serve", cmd_serve },
 	};
 	if (argc < 2)
 		return tui_main(argc, argv);

@@ -13,7 +13,7 @@ V11=$PWD/tests/cli/data/format-1.1.image   # written before format 2.0 (1.1: DEF
 export LC_ALL=C MTOOLS_SKIP_CHECK=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-rm -rf "$OUT"; mkdir -p "$OUT"/{image,ptable,fat,exfat,plan,meta}
+rm -rf "$OUT"; mkdir -p "$OUT"/{image,ptable,fat,exfat,plan,meta,imgread,nbd}
 kib() { truncate -s 0 "$1"; truncate -s "$2"K "$1"; }
 files() { mkdir -p tree/sub; echo "hello lifeboat" >tree/hello.txt; seq 1 2000 >tree/sub/numbers.txt
           head -c 3000 /dev/urandom >tree/sub/random.bin; }
@@ -117,4 +117,22 @@ for i in "$OUT"/image/*.lbi; do
 	len=$(od -An -tu4 -j $((64 + 20)) -N4 "$i" | tr -d ' ')
 	dd if="$i" of="$OUT/meta/$(basename "$i" .lbi).meta" bs=1 skip=$((64 + 40)) count="$len" status=none
 done
+# random access (serve, export): a few of the images, enough kinds of index and chunk
+cp "$OUT"/image/{gpt-index2,gpt-zstd,mbr-badsectors,format-1.0,zeros}.lbi "$OUT/imgread/"
+# NBD clients: a structured session, a writable one, an old-style one, option haggling
+python3 - "$OUT/nbd" <<'PY'
+import struct, sys, os
+d = sys.argv[1]
+IHAVEOPT = 0x49484156454F5054
+def opt(o, data=b""): return struct.pack(">QII", IHAVEOPT, o, len(data)) + data
+def req(t, off, ln, flags=0, cookie=1, payload=b""): return struct.pack(">IHHQQI", 0x25609513, flags, t, cookie, off, ln) + payload
+meta = struct.pack(">II", 0, 1) + struct.pack(">I", 15) + b"base:allocation"
+go = opt(7, struct.pack(">I", 4) + b"fuzz" + struct.pack(">HHH", 2, 1, 3))
+base = struct.pack(">I", 3) + opt(8) + opt(10, meta) + go
+reads = req(0, 0, 4096) + req(0, 599000, 400000) + req(0, 699000, 4096) + req(0, 1048576, 1024) + req(7, 0, 1048576) + req(7, 0, 4096, flags=8) + req(3, 0, 0)
+open(os.path.join(d, "go-structured"), "wb").write(b"\0" + base + reads + req(2, 0, 0))
+open(os.path.join(d, "go-writable"), "wb").write(b"\x03" + base + req(1, 4000, 200, payload=b"\xab" * 200) + req(6, 5000, 9000) + req(4, 0, 4096, flags=1) + reads + req(2, 0, 0))
+open(os.path.join(d, "export-name-simple"), "wb").write(b"\x02" + struct.pack(">I", 1) + opt(3) + opt(9, struct.pack(">II", 0, 0)) + opt(1, b"") + req(0, 0, 65536) + req(0, 1048000, 1000) + req(1, 0, 16, payload=b"x" * 16) + req(2, 0, 0))
+open(os.path.join(d, "haggle"), "wb").write(b"\0" + struct.pack(">I", 3) + opt(99, b"junk") + opt(6, b"\xff" * 6) + opt(10, meta) + opt(8) + opt(8) + opt(9, meta) + opt(6, struct.pack(">I", 0) + struct.pack(">H", 0)) + opt(2))
+PY
 ls -l "$OUT"/*/ | awk 'NF > 5 { print $5, $9 }'
