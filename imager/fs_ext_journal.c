@@ -132,9 +132,10 @@ int lb_ext_journal_view(struct lb_dev *d, uint64_t off, uint64_t size, ext2_fils
 		snprintf(note, notelen, "journal marked for recovery holds no transactions (%s)",
 		         j.format);
 	else
-		snprintf(note, notelen, "journal needs recovery: replayed %u transaction%s (%llu "
-		         "blocks) in memory to choose blocks; the image holds it unreplayed",
-		         j.ntrans, j.ntrans == 1 ? "" : "s", (unsigned long long)distinct);
+		/* short: the plan's reason may add the slack after the filesystem's end */
+		snprintf(note, notelen, "journal replayed in memory: %u transaction%s, %llu block%s; "
+		         "image keeps it unreplayed", j.ntrans, j.ntrans == 1 ? "" : "s",
+		         (unsigned long long)distinct, distinct == 1 ? "" : "s");
 	ret = 0;
 out:
 	lb_jbd2_free(&j);

@@ -17,7 +17,7 @@ roundtrip() {
 	local name=$1 img=$2 mib=$3 before saved raw rc
 	before=$(sum "$img")
 	lb backup --plan "$img" >plan.txt
-	grep -q "used.*journal needs recovery: replayed [0-9]* transactions\? ([0-9]* blocks) in memory" plan.txt ||
+	grep -q "used.*journal replayed in memory: [0-9]* transactions\?, [0-9]* blocks\?; image keeps it unreplayed" plan.txt ||
 		{ cat plan.txt; fail "$name: journal not replayed in memory"; }
 	lb backup "$img" "$name.lbi" --quiet
 	[ "$(sum "$img")" = "$before" ] || fail "$name: source changed"
@@ -42,7 +42,7 @@ roundtrip() {
 	[ -n "$(ls -A ta)" ] || fail "$name: nothing extracted"
 	diff -r --no-dereference ta tb >/dev/null || fail "$name: file trees differ after e2fsck"
 	cmp_ext_used "$name.ref" "$name.out" 0
-	echo "ok: $name ($(grep -o 'replayed [^;]*' plan.txt), $saved of $raw bytes)"
+	echo "ok: $name ($(grep -o 'in memory: [^;]*' plan.txt), $saved of $raw bytes)"
 }
 
 # debugfs transactions: file data over free blocks and over an inode-table block, a revoke,
