@@ -73,20 +73,40 @@ done <<'LIST'
 4096 -Ometadata_csum,64bit jo -c
 LIST
 
-# A kernel ext4 copied while mounted, its journal committed but not checkpointed.
-if [ "$(id -u)" = 0 ] && mkdir -p mnt && random_disk k.img 64 &&
-   mke2fs -q -F -t ext4 k.img >/dev/null 2>&1 && mount -o loop,commit=1 k.img mnt 2>/dev/null; then
-	LOOPS="$PWD/mnt"   # unmounted by lib.sh's cleanup if a step fails
-	cp -r tree mnt/a; sync; rm -rf mnt/a/usr; cp -r tree mnt/b; mkdir mnt/c; echo x >mnt/c/y; sync
-	cp --sparse=always k.img kcopy.img
-	umount mnt
-	if dumpe2fs -h kcopy.img 2>/dev/null | grep -q needs_recovery; then
-		roundtrip kernel kcopy.img 64
-	else
-		echo "kernel copy does not need recovery (journal checkpointed); not tested"
+# A kernel ext4 copied while mounted, its journal committed but not checkpointed: csum v3
+# (metadata_csum), v1 (journal_checksum, also with journal_async_commit), none, and a 1 MiB
+# journal that many small transactions wrap round its ring.
+kernel_case() { # NAME "MKE2FS OPTIONS" MOUNT_OPTIONS ROUNDS
+	local name=$1 mk=$2 mo=$3 rounds=$4 i
+	random_disk k.img 64
+	mke2fs -q -F -t ext4 $mk k.img >/dev/null 2>&1 || fail "mke2fs $mk"
+	mkdir -p mnt
+	if ! mount -o "loop,commit=1,$mo" k.img mnt 2>/dev/null; then
+		echo "no loop mount with $mo: $name not tested"
+		return 0
 	fi
+	LOOPS="$PWD/mnt"   # unmounted by lib.sh's cleanup if a step fails
+	cp -r tree mnt/a; sync; rm -rf mnt/a/usr; cp -r tree/etc mnt/b; mkdir mnt/c; sync
+	for ((i = 0; i < rounds; i++)); do
+		echo "$i" >"mnt/c/f$i"; [ $((i % 3)) = 0 ] && rm -f "mnt/c/f$((i - 2))"; sync
+	done
+	cp --sparse=always k.img "$name.img"
+	umount mnt
+	LOOPS=
+	if dumpe2fs -h "$name.img" 2>/dev/null | grep -q needs_recovery; then
+		roundtrip "$name" "$name.img" 64
+	else
+		echo "$name: the copy does not need recovery (journal checkpointed); not tested"
+	fi
+}
+if [ "$(id -u)" = 0 ]; then
+	kernel_case kernel-v3 "" "" 0
+	kernel_case kernel-v1 "-O ^metadata_csum" journal_checksum 0
+	kernel_case kernel-v1-async "-O ^metadata_csum" journal_async_commit,data=writeback 0
+	kernel_case kernel-plain "-b 1024 -O ^metadata_csum,^64bit" "" 0
+	kernel_case kernel-wrap "-b 1024 -J size=1" "" 300
 else
-	echo "no loop mount: the kernel-written journal is not tested"
+	echo "not root: kernel-written journals not tested"
 fi
 
 # e2fsprogs' own images: csum v2 32/64-bit, csum v3; a revoke block failing its checksum in a
