@@ -30,6 +30,11 @@ int lb_ext_journal_view(struct lb_dev *d, uint64_t off, uint64_t size, ext2_fils
 int lb_ext_journal_add(const struct lb_jbd2_view *view, ext2_filsys fs, uint64_t off,
                        struct lb_extents *out);
 
+/* lb_ext2_open, then the replayed view when the journal needs recovery and can be replayed
+ * (else the device as it is). *view (NULL when none) is freed after the handle is closed. */
+errcode_t lb_ext_open_replayed(struct lb_dev *d, uint64_t off, uint64_t size, int flags,
+                               ext2_filsys *fs, struct lb_jbd2_view **view);
+
 void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct lb_extents *bad,
                    char **text);
 #endif

@@ -161,3 +161,25 @@ int lb_ext_journal_add(const struct lb_jbd2_view *view, ext2_filsys fs, uint64_t
 	struct addctx a = { out, off, fs->blocksize, ext2fs_blocks_count(fs->super) };
 	return lb_jbd2_view_each_block(view, add_blocks, &a);
 }
+
+errcode_t lb_ext_open_replayed(struct lb_dev *d, uint64_t off, uint64_t size, int flags,
+                               ext2_filsys *fs, struct lb_jbd2_view **view)
+{
+	char note[160], why[160];
+	ext2_filsys vfs = NULL;
+	errcode_t rc = lb_ext2_open(d, off, size, flags, fs);
+
+	*view = NULL;
+	if (rc || !ext2fs_has_feature_journal_needs_recovery((*fs)->super))
+		return rc;
+	if (lb_ext_journal_view(d, off, size, *fs, view, note, sizeof note, why, sizeof why))
+		return 0;   /* the device as it is: better than nothing */
+	if (lb_ext2_open_view(d, off, size, flags, *view, &vfs)) {
+		lb_jbd2_view_free(*view);
+		*view = NULL;
+		return 0;
+	}
+	ext2fs_close_free(fs);
+	*fs = vfs;
+	return 0;
+}

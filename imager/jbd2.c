@@ -195,6 +195,8 @@ static int rev_cmp(const void *a, const void *b)
 static void rev_compact(struct jctx *c)
 {
 	size_t o = 0;
+	if (!c->nrv)
+		return;
 	qsort(c->rv, c->nrv, sizeof *c->rv, rev_cmp);
 	for (size_t i = 0; i < c->nrv; i++) {
 		if (o && c->rv[o - 1].blk == c->rv[i].blk) {
@@ -554,7 +556,8 @@ int lb_jbd2_replay(const struct lb_jbd2_src *src, struct lb_jbd2 *j, char *why, 
 	if (do_pass(&c, PASS_REPLAY))
 		goto out;
 	/* one write per block, the last in log order */
-	qsort(c.w, c.nw, sizeof *c.w, wr_cmp);
+	if (c.nw)
+		qsort(c.w, c.nw, sizeof *c.w, wr_cmp);
 	if (c.nw && !(j->w = malloc(c.nw * sizeof *j->w))) {
 		fail(&c, "out of memory replaying its journal");
 		goto out;

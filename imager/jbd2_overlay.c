@@ -131,7 +131,8 @@ int lb_jbd2_view_new(struct lb_dev *d, uint64_t off, uint64_t size, uint32_t blo
 	if (nruns)
 		memcpy(v->runs, runs, nruns * sizeof *runs);
 	v->nruns = nruns;
-	qsort(v->runs, v->nruns, sizeof *v->runs, run_cmp);
+	if (nruns)
+		qsort(v->runs, v->nruns, sizeof *v->runs, run_cmp);
 	v->w = j->w;
 	v->n = j->n;
 	j->w = NULL;
@@ -139,7 +140,7 @@ int lb_jbd2_view_new(struct lb_dev *d, uint64_t off, uint64_t size, uint32_t blo
 	/* the superblock as the replay leaves it, then as e2fsck's recovery finishes it */
 	if ((r = lb_dev_pread(d, v->sb, sizeof v->sb, off + 1024)))
 		goto fail;
-	{
+	if (v->n) {
 		uint64_t sblk = 1024 / blocksize;
 		const struct lb_jbd2_write *w = find_from(v, sblk);
 		if (w < v->w + v->n && w->fsblk == sblk) {
