@@ -1,8 +1,10 @@
 /* ext2/3/4 through libext2fs: the blocks that hold data are those the block bitmap marks plus
  * every block something references (fs_ext_map.c). A filesystem whose structure cannot be
- * trusted (journal to replay, errors recorded, not cleanly unmounted, features this libext2fs
- * does not know, corrupt descriptors, unreadable bitmaps or inode tables) is refused here, so
- * the planner copies it raw and says why. */
+ * trusted (errors recorded, not cleanly unmounted, features this libext2fs does not know,
+ * corrupt descriptors, unreadable bitmaps or inode tables, a journal to replay that cannot be
+ * replayed) is refused here, so the planner copies it raw and says why. A journal that needs
+ * recovery is replayed in memory (fs_ext_journal.c) and everything below judges and maps the
+ * replayed view, as e2fsck would leave the filesystem. */
 #include <sys/types.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +163,8 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
                     const char **method, char *why, size_t whylen)
 {
 	ext2_filsys fs = NULL;
+	struct lb_jbd2_view *view = NULL;
+	char note[160] = "";
 	errcode_t rc;
 	blk64_t blk, end, first, zero, nblocks;
 	uint64_t bs;
@@ -178,8 +182,18 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 	if (!features_known(d, off, fs, 0, why, whylen))
 		goto out;
 	if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
-		snprintf(why, whylen, "its journal needs recovery (not cleanly unmounted)");
-		goto out;
+		/* the choice of blocks follows the replayed view; the image keeps the journal */
+		if (lb_ext_journal_view(d, off, size, fs, &view, note, sizeof note, why, whylen))
+			goto out;
+		ext2fs_close_free(&fs);
+		rc = lb_ext2_open_view(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, view, &fs);
+		if (rc) {
+			snprintf(why, whylen, "libext2fs cannot open it after its journal's replay in "
+			         "memory (%s)", error_message(rc));
+			goto out;
+		}
+		if (!features_known(d, off, fs, 0, why, whylen))
+			goto out;
 	}
 	if (fs->super->s_state & EXT2_ERROR_FS) {
 		snprintf(why, whylen, "it has errors recorded (run e2fsck on the original first)");
@@ -237,13 +251,17 @@ static int ext_used(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_ext
 			goto nomem;
 		blk = zero;
 	}
+	if (view && lb_ext_journal_add(view, fs, off, out) < 0)
+		goto nomem;
 	lb_ext_normalize(out);
+	snprintf(why, whylen, "%s", note);
 	ret = 0;
 	goto out;
 nomem:
 	snprintf(why, whylen, "out of memory building its block map");
 out:
 	ext2fs_close_free(&fs);
+	lb_jbd2_view_free(view);
 	return ret;
 }
 

@@ -134,12 +134,13 @@ void lb_ext_damage(struct lb_dev *d, uint64_t off, uint64_t size, const struct l
                        char **text)
 {
 	struct dctx c = { 0 };
+	struct lb_jbd2_view *view = NULL;   /* a crashed filesystem: names as after its replay */
 	ext2_inode_scan scan = NULL;
 	struct ext2_inode inode;
 	ext2_ino_t ino;
 	uint64_t bs;
 
-	if (lb_ext2_open(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, &c.fs))
+	if (lb_ext_open_replayed(d, off, size, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, &c.fs, &view))
 		return;
 	c.fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;   /* name what it can, checksums or not */
 	bs = c.fs->blocksize;
@@ -199,4 +200,5 @@ out:
 	free(c.bad);
 	free(c.hits);
 	ext2fs_close_free(&c.fs);
+	lb_jbd2_view_free(view);
 }

@@ -1,7 +1,8 @@
 /* An io_manager for libext2fs over the engine's source handle: every block libext2fs reads
  * goes through lb_dev_pread at the filesystem's offset, read-only. The channel's name carries
- * the handle and the area ("lifeboat:<pointer>:<offset>:<size>"), so no table of open devices
- * is shared between threads. */
+ * the handle and the area ("lifeboat:<pointer>:<offset>:<size>[:<view>]"), so no table of
+ * open devices is shared between threads. A view (jbd2.h) lays a replayed journal over what
+ * is read: libext2fs then sees the filesystem as e2fsck's recovery would leave it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@ struct lbio {
 	unsigned faults;             /* reads that failed with an I/O error */
 	errcode_t fault;             /* the last one */
 	uint64_t fault_off;
+	const struct lb_jbd2_view *view;   /* the replayed journal over the device, or NULL */
 };
 
 static struct struct_io_manager lb_io_manager;
@@ -24,13 +26,13 @@ static errcode_t lbio_open(const char *name, int flags, io_channel *channel)
 {
 	struct lbio *p = NULL;
 	io_channel io = NULL;
-	void *dev = NULL;
+	void *dev = NULL, *view = NULL;
 	unsigned long long off, size;
 	errcode_t rc;
 
 	if (flags & IO_FLAG_RW)
 		return EXT2_ET_RO_FILSYS;
-	if (!name || sscanf(name, "lifeboat:%p:%llu:%llu", &dev, &off, &size) != 3 || !dev)
+	if (!name || sscanf(name, "lifeboat:%p:%llu:%llu:%p", &dev, &off, &size, &view) < 3 || !dev)
 		return EXT2_ET_BAD_DEVICE_NAME;
 	rc = ext2fs_get_memzero(sizeof *io, &io);
 	if (!rc)
@@ -46,6 +48,7 @@ static errcode_t lbio_open(const char *name, int flags, io_channel *channel)
 	p->d = dev;
 	p->off = off;
 	p->size = size;
+	p->view = view;
 	p->stats.num_fields = 2;
 	io->magic = EXT2_ET_MAGIC_IO_CHANNEL;
 	io->manager = &lb_io_manager;
@@ -94,6 +97,11 @@ static errcode_t lbio_read_blk64(io_channel io, unsigned long long block, int co
 	}
 	if (!rc && have < len)
 		rc = EXT2_ET_SHORT_READ;
+	if (!rc && p->view) {
+		r = lb_jbd2_view_patch(p->view, buf, at, len);
+		if (r)
+			rc = r == -ENOMEM ? EXT2_ET_NO_MEMORY : -r;
+	}
 	if (rc) {
 		memset(buf, 0, len);
 		if (rc != EXT2_ET_SHORT_READ) {
@@ -170,16 +178,26 @@ static void init_errors(void)
 	initialize_ext2_error_table();
 }
 
-errcode_t lb_ext2_open(struct lb_dev *d, uint64_t off, uint64_t size, int flags, ext2_filsys *fs)
+errcode_t lb_ext2_open_view(struct lb_dev *d, uint64_t off, uint64_t size, int flags,
+                            const struct lb_jbd2_view *view, ext2_filsys *fs)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	char name[96];
+	char name[128];
 	pthread_once(&once, init_errors);
 	*fs = NULL;
 	if (flags & EXT2_FLAG_RW)
 		return EXT2_ET_RO_FILSYS;
-	snprintf(name, sizeof name, "lifeboat:%p:%" PRIu64 ":%" PRIu64, (void *)d, off, size);
+	if (view)
+		snprintf(name, sizeof name, "lifeboat:%p:%" PRIu64 ":%" PRIu64 ":%p", (void *)d, off,
+		         size, (const void *)view);
+	else
+		snprintf(name, sizeof name, "lifeboat:%p:%" PRIu64 ":%" PRIu64, (void *)d, off, size);
 	return ext2fs_open2(name, NULL, flags, 0, 0, &lb_io_manager, fs);
+}
+
+errcode_t lb_ext2_open(struct lb_dev *d, uint64_t off, uint64_t size, int flags, ext2_filsys *fs)
+{
+	return lb_ext2_open_view(d, off, size, flags, NULL, fs);
 }
 
 static struct lbio *priv(ext2_filsys fs)
