@@ -14,9 +14,11 @@ command -v mcopy >/dev/null || skip "mcopy missing (package mtools)"
 truncate -s 64M "$T/nvme.img"
 disks=(-drive "if=none,id=d1,file=$T/nvme.img,format=raw" -device nvme,drive=d1,serial=SB-NVME)
 
+# The Secure Boot firmware runs its variable services in SMM, which TCG emulates slowly: it takes
+# several times as long as plain OVMF to reach GRUB, hence the longer bound.
 log=$T/serial.log
 qemu_start secboot "$USB_IMG" "$log" "${disks[@]}"
-if ! wait_line "$log" "$READY_LINE" ${LB_BOOT_TIMEOUT:-120}; then show_log "$log"; die "no '$READY_LINE' on the serial console"; fi
+if ! wait_line "$log" "$READY_LINE" ${LB_BOOT_TIMEOUT:-240}; then show_log "$log"; die "no '$READY_LINE' on the serial console"; fi
 echo "secboot: lifeboat running on ttyS0 $(since_start) s after qemu started"
 grep -aq 'secureboot: Secure boot enabled' "$log" || { show_log "$log"; die "the kernel did not see Secure Boot enabled"; }
 grep -aq 'Kernel is locked down from EFI Secure Boot' "$log" || die "the kernel is not locked down"
@@ -42,8 +44,8 @@ dd if="$T/esp" of="$T/unsigned.img" bs=1M oflag=seek_bytes seek="${p1[0]}" conv=
 log2=$T/serial-unsigned.log
 qemu_start secboot "$T/unsigned.img" "$log2" "${disks[@]}"
 refused='bad shim signature|Security Violation|Access Denied|verification failed'
-if ! wait_line "$log2" "$refused|$READY_LINE|Linux version" ${LB_BOOT_TIMEOUT:-120}; then
-	show_log "$log2"; die "neither a refusal nor a boot within ${LB_BOOT_TIMEOUT:-120} s"
+if ! wait_line "$log2" "$refused|$READY_LINE|Linux version" ${LB_BOOT_TIMEOUT:-240}; then
+	show_log "$log2"; die "neither a refusal nor a boot within ${LB_BOOT_TIMEOUT:-240} s"
 fi
 sleep 3
 if grep -aqE "$READY_LINE|Linux version" "$log2"; then show_log "$log2"; die "the unsigned kernel was started"; fi
