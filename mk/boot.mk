@@ -5,6 +5,7 @@
 #   make static     out/lifeboat          one static musl executable (engine + CLI + TUI)
 #   make kernel     out/bzImage           kernel with the initramfs built in (= BOOTX64.EFI)
 #   make initramfs  out/initramfs.cpio
+#   make uefi       out/uefi/             shim, GRUB, Debian's signed kernel + initrd (Secure Boot)
 #   make usb        out/lifeboat-usb.img  MBR: FAT32 ESP (UEFI + syslinux) + exFAT data partition
 #   make run        boot the image in qemu on this terminal with a demo disk and an empty disk
 #   make boot-deps  install the Debian packages the boot side needs
@@ -23,11 +24,12 @@ STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
 BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin
 FORCE_IF_MISSING = $(if $(wildcard $(1)),,lb-force)
 
-.PHONY: static kernel initramfs usb run boot-deps static-libs busybox lb-force
+.PHONY: static kernel initramfs uefi usb run boot-deps static-libs busybox lb-force
 static: $(OUT)/lifeboat
 kernel: $(OUT)/bzImage
 initramfs: $(OUT)/initramfs.cpio
 usb: $(OUT)/lifeboat-usb.img
+uefi: $(OUT)/uefi/.stamp
 static-libs: $(BUILD)/musl/sysroot.stamp
 busybox: $(BUILD)/boot/busybox
 lb-force:
@@ -65,8 +67,14 @@ $(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox
 $(OUT)/bzImage: $(OUT)/initramfs.cpio kernel-config/lifeboat.config scripts/build-kernel.sh $(BOOT_SCRIPTS) | boot-deps
 	scripts/build-kernel.sh $(OUT)/initramfs.cpio $@
 
+# --- UEFI: Debian's signed shim, GRUB and kernel (scripts/boot-debs.pin), Lifeboat's initramfs ---
+UEFI_INPUTS := scripts/mk-uefi.sh scripts/fetch-debs.sh scripts/boot-debs.pin scripts/grub.cfg initramfs/modules.list
+$(OUT)/uefi/.stamp: $(OUT)/initramfs.cpio $(UEFI_INPUTS) $(BOOT_SCRIPTS) | boot-deps
+	scripts/mk-uefi.sh $(OUT)/initramfs.cpio $(OUT)/uefi
+	@touch $@
+
 # --- USB image ------------------------------------------------------------------------------
-$(OUT)/lifeboat-usb.img: $(OUT)/bzImage scripts/mk-usb.sh scripts/syslinux.cfg
+$(OUT)/lifeboat-usb.img: $(OUT)/bzImage $(OUT)/uefi/.stamp scripts/mk-usb.sh scripts/syslinux.cfg
 	scripts/mk-usb.sh $(OUT)/bzImage $@
 
 # --- qemu on this terminal: demo disk (GPT, ESP, ext4 with files) + an empty disk -----------------

@@ -2,6 +2,8 @@
 # Prints the Debian packages the boot side needs (static musl build, kernel, busybox, initramfs,
 # USB image, boot tests), one per line. scripts/install-deps.sh boot installs the missing ones.
 # autoconf, automake, libtool: the Debian source of libsodium comes without its configure.
+# kmod: depmod over Debian's kernel modules; zstd: the UEFI initrd; sbsigntool: the Secure Boot
+# test strips the kernel's signature (sbattach --remove) to see the firmware refuse it.
 cat <<'LIST'
 build-essential
 musl-tools
@@ -29,4 +31,7 @@ syslinux-common
 qemu-system-x86
 ovmf
 tmux
+kmod
+zstd
+sbsigntool
 LIST

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/reboot.h>
 #include <unistd.h>
+#include "secureboot.h"
 #include "ui.h"
 
 enum { ACT_BACKUP = 1, ACT_RESTORE, ACT_CLONE, ACT_VERIFY, ACT_SHELL, ACT_REBOOT, ACT_POWEROFF,
@@ -25,7 +26,8 @@ static const struct ui_key keys[] = {
 	{ KEY_PPAGE, ACT_SCROLL_UP }, { KEY_NPAGE, ACT_SCROLL_DOWN }, { 0, 0 },
 };
 
-struct home { int sel, scroll, nrows; };
+/* title: with the Secure Boot state ("disk imaging rescue  Secure Boot: on"), read once: it cannot change. */
+struct home { int sel, scroll, nrows; char title[64]; };
 
 /* Disk rows: one per disk and one per partition. */
 static int row_of(int r, int *part)
@@ -67,7 +69,7 @@ static void draw(void *ctx)
 {
 	struct home *h = ctx;
 	if (ui_too_small()) return;
-	ui_frame("disk imaging rescue", "Enter=Select  ?=Help  F5=Rescan disks  q=Quit");
+	ui_frame(h->title, "Enter=Select  ?=Help  F5=Rescan disks  q=Quit");
 	int mw = 20, top = 2, bottom = LINES - 2;
 	ui_put(top - 1, 1, mw, A_BOLD, 0, "What to do");
 	for (int i = 0; i < NMENU; i++) {
@@ -136,7 +138,11 @@ static void shell(void)
 
 int scr_home(void)
 {
-	struct home h = { 0, 0, 0 };
+	struct home h = { 0, 0, 0, "disk imaging rescue" };
+	/* Whether Secure Boot is on, for whoever wonders why a disk or driver is refused; nothing
+	 * on a legacy BIOS boot, where it does not apply. */
+	const char *sb = lb_secure_boot_name(lb_secure_boot(NULL));
+	if (sb) snprintf(h.title, sizeof h.title, "disk imaging rescue   Secure Boot: %s", sb);
 	ui_set_backdrop(draw, &h);
 	for (;;) {
 		draw(&h);

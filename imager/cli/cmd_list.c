@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "secureboot.h"
 
 static void text(const struct lb_disk_info *d)
 {
@@ -108,8 +109,12 @@ int cmd_list(int argc, char **argv)
 		free(files);
 		return cli_error(&err);
 	}
-	if (as_json)
-		printf("[");
+	if (as_json) {
+		/* secure_boot: true/false under UEFI, null on legacy BIOS or when it cannot be read */
+		enum lb_secure_boot sb = lb_secure_boot(NULL);
+		printf("{\"secure_boot\":%s,\"disks\":[",
+		       sb == LB_SB_ON ? "true" : sb == LB_SB_OFF ? "false" : "null");
+	}
 	for (int i = 0; i < n; i++) {
 		if (as_json) {
 			if (i)
@@ -120,7 +125,7 @@ int cmd_list(int argc, char **argv)
 		}
 	}
 	if (as_json)
-		printf("]\n");
+		printf("]}\n");
 	else if (!n)
 		printf("no disks found\n");
 	lb_disk_list_free(disks, n);

@@ -13,6 +13,7 @@ static const char usage[] =
 "  list [--json]\n"
 "      Every disk: path, size, model, serial, transport, sector sizes, partition table,\n"
 "      partitions with filesystem, label, UUID, used/total, and what is mounted.\n"
+"      --json: {\"secure_boot\": true|false|null (legacy BIOS), \"disks\": [...]}.\n"
 "  backup SOURCE IMAGE [--partitions 1,3] [--codec C] [--level N] [--threads N]\n"
 "                      [--split SIZE | --no-split] [--note TEXT] [--quiet] [--plan]\n"
 "                      [--allow-mounted] [--unallocated] [--encrypt] [--key-file FILE]\n"

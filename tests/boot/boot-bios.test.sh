@@ -10,3 +10,4 @@ if ! wait_line "$log" "$READY_LINE" ${LB_BOOT_TIMEOUT:-120}; then show_log "$log
 echo "bios: lifeboat running on ttyS0 $(since_start) s after qemu started"
 grep -aq 'Linux version' "$log" || die "no kernel messages on the serial console"
 grep -aq 'lifeboat: /init started' "$log" || die "no /init line on the serial console"
+grep -aq 'lifeboat: legacy BIOS, no Secure Boot' "$log" || { show_log "$log"; die "/init did not say it booted by legacy BIOS"; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The USB image boots under OVMF (UEFI, kernel as BOOTX64.EFI) from a USB stick, and /init
-# starts lifeboat on the serial console.
+# The USB image boots under OVMF (UEFI, Secure Boot off: shim, GRUB, Debian's kernel) from a
+# USB stick, and /init starts lifeboat on the serial console, saying Secure Boot is off.
 . "$(dirname "$0")/lib.sh"
 need_image
 [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || skip "OVMF missing (package ovmf)"
@@ -10,3 +10,4 @@ if ! wait_line "$log" "$READY_LINE" ${LB_BOOT_TIMEOUT:-120}; then show_log "$log
 echo "uefi: lifeboat running on ttyS0 $(since_start) s after qemu started"
 grep -aq 'Linux version' "$log" || die "no kernel messages on the serial console"
 grep -aq 'lifeboat: /init started' "$log" || die "no /init line on the serial console"
+grep -aq 'lifeboat: Secure Boot: off' "$log" || { show_log "$log"; die "/init did not say 'Secure Boot: off'"; }

@@ -20,11 +20,15 @@ need_image() {
 	[ -f "$USB_IMG" ] || skip "no $USB_IMG (make usb)"
 }
 
-# qemu_start FIRMWARE(bios|uefi) STICK SERIAL_LOG [extra qemu args...]: boots in the background.
-# The stick is a USB storage device on xHCI, as on a real machine; writes go to a snapshot.
+# qemu_start FIRMWARE(bios|uefi|secboot) STICK SERIAL_LOG [extra qemu args...]: boots in the
+# background. The stick is a USB storage device on xHCI, as on a real machine; writes go to a
+# snapshot. secboot: OVMF with Secure Boot enforced and only Microsoft's keys enrolled, as PCs
+# are sold (the firmware's flash is writable only from SMM, so the guest cannot turn it off).
 qemu_start() {
 	local fw=$1 stick=$2 log=$3; shift 3
-	local args=(-machine q35 -m 1024 -smp 2 -accel tcg,thread=multi -display none -vga std
+	local machine=q35
+	[ "$fw" = secboot ] && machine=q35,smm=on
+	local args=(-machine $machine -m 1024 -smp 2 -accel tcg,thread=multi -display none -vga std
 		-monitor none -serial "file:$log" -no-reboot
 		-device qemu-xhci,id=xhci
 		-drive "if=none,id=stick,file=$stick,format=raw,snapshot=on"
@@ -32,6 +36,11 @@ qemu_start() {
 	if [ "$fw" = uefi ]; then
 		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/vars.fd"
 		args+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+		       -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd")
+	elif [ "$fw" = secboot ]; then
+		cp /usr/share/OVMF/OVMF_VARS_4M.ms.fd "$T/vars.fd"
+		args+=(-global driver=cfi.pflash01,property=secure,value=on
+		       -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 		       -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd")
 	fi
 	: >"$log"
@@ -81,6 +90,12 @@ host_backup() {
 		grep -qiE 'not (yet )?(implemented|built|supported)|unsupported' <<<"$out" && skip "lifeboat backup not implemented yet: $out"
 		die "host backup failed: $out"
 	fi
+}
+
+# screen_text LOG: what the screens drew on the serial console after they started (kernel
+# messages are quiet by then), terminal escapes removed.
+screen_text() {
+	sed -n "/$READY_LINE/,\$p" "$1" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][0-9A-Za-z]//g; s/\x1b[=>]//g' | tr -d '\r'
 }
 
 # usb_variant OUT APPEND...: the USB image with these kernel parameters in the default entry.

@@ -48,7 +48,7 @@ lb list --json --disk disk.img >list.json
 clean list.json "lifeboat list --json" || fail "list --json carries control characters"
 python3 - list.json <<'PY' || fail "list --json is not right"
 import json, sys
-d = json.load(open(sys.argv[1]))[0]
+d = json.load(open(sys.argv[1]))["disks"][0]
 p = {x["number"]: x for x in d["partitions"]}
 assert p[1]["name"] == "A?[2J?B?C?D?E?F", p[1]["name"]
 assert p[2]["name"] == "δίσκος", p[2]["name"]
