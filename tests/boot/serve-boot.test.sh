@@ -4,8 +4,10 @@
 # the MBR), an ESP (GRUB as EFI/BOOT/BOOTX64.EFI) and an ext4 root holding the kernel, an
 # initramfs and a marker file. GRUB finds the root by label, prints the marker (read from ext4
 # through the NBD-served image), loads Linux and the initramfs from it; the initramfs's /init
-# prints the kernel command line and powers off. The kernel: LB_BOOT_KERNEL, out/bzImage (the
-# stick's, `make kernel`) or /boot/vmlinuz-*; without one, only GRUB's part is checked.
+# prints the kernel command line and powers off. The kernel: LB_BOOT_KERNEL, out/uefi/boot/vmlinuz
+# (the stick's Debian kernel, `make uefi`; a distribution's kernel, as such a disk holds — the
+# stick's own BIOS kernel has no compressed-initrd support) or /boot/vmlinuz-*; without one, only
+# GRUB's part is checked.
 . "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
 [ -x "$LIFEBOAT" ] || skip "no $LIFEBOAT (make lifeboat)"
@@ -15,7 +17,7 @@ command -v grub-mkimage >/dev/null && [ -f /usr/lib/grub/i386-pc/boot.img ] &&
 [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || skip "OVMF missing (ovmf)"
 export MTOOLS_SKIP_CHECK=1
 kernel=${LB_BOOT_KERNEL:-}
-[ -n "$kernel" ] || { [ -f out/bzImage ] && kernel=$ROOT/out/bzImage; }
+[ -n "$kernel" ] || { [ -f out/uefi/boot/vmlinuz ] && kernel=$ROOT/out/uefi/boot/vmlinuz; }
 [ -n "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n1)
 SPID=
 trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; cleanup' EXIT
