@@ -223,10 +223,11 @@ static int container(struct lb_dev *d, uint64_t off, uint64_t size, const struct
 	return 1;
 }
 
-/* Our module and libblkid name the same thing (libblkid tells ext2/3/4 apart by other rules). */
+/* Our module and libblkid name the same thing: libblkid tells ext2/3/4 apart by other rules,
+ * and calls an ext external journal "jbd" (fs_ext.c copies that raw, saying so). */
 static int same_type(const char *ours, const char *theirs)
 {
-	if (!strncmp(ours, "ext", 3) && !strncmp(theirs, "ext", 3))
+	if (!strncmp(ours, "ext", 3) && (!strncmp(theirs, "ext", 3) || !strcmp(theirs, "jbd")))
 		return 1;
 	return !strcmp(ours, theirs);
 }
