@@ -43,7 +43,7 @@ $(BUILD)/lifeboat: $(CLI_OBJS) $(TUI_OBJS) $(BUILD)/libimager.a
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libimager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
+	$(CC) $(CFLAGS) $(LB_CFLAGS) $(HOST_FEATURES) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
 
 # Test helpers that must not share engine code (e.g. a zlib-only image reader); each links the
 # libraries it names in TOOL_LIBS_<name> (zlib when it names none).
