@@ -238,6 +238,16 @@ static int same_type(const char *ours, const char *theirs)
 	return !strcmp(ours, theirs);
 }
 
+/* A type one of our modules would have claimed, had its probe accepted the superblock. */
+static int ours_by_name(const char *type)
+{
+	static const char *const names[] = { "ext2", "ext3", "ext4", "vfat", "ntfs", "exfat", "swap" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(type, names[i]))
+			return 1;
+	return 0;
+}
+
 static void take_names(struct lb_fs_info *info, const struct blk *b)
 {
 	snprintf(info->type, sizeof info->type, "%s", b->type);
@@ -288,8 +298,12 @@ void lb_probe_area(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_prob
 			snprintf(pr->usage, sizeof pr->usage, "filesystem");
 	} else if (b.found == 1) {
 		take_names(&pr->info, &b);
-		snprintf(pr->note, sizeof pr->note, "%s: Lifeboat has no used-block map for it, copied "
-		         "raw", b.type);
+		if (ours_by_name(b.type))
+			snprintf(pr->note, sizeof pr->note, "%s (so libblkid says) fails Lifeboat's own "
+			         "checks of its superblock: copied raw", b.type);
+		else
+			snprintf(pr->note, sizeof pr->note, "%s: Lifeboat has no used-block map for it, "
+			         "copied raw", b.type);
 	} else if (lb_looks_random(d, off, size)) {
 		snprintf(pr->usage, sizeof pr->usage, "random");
 		snprintf(pr->note, sizeof pr->note, "no signature, random-looking data (VeraCrypt-like "
