@@ -174,6 +174,16 @@ pl 7 | grep -q "two signatures, ext4 and ntfs (ambiguous): copied raw" || fail "
 pl 8 | grep -q "ext4" || fail "plan: md 1.0 line does not name the ext4"
 pl 9 | grep -q "xfs: Lifeboat has no used-block map for it, copied raw" || fail "plan: xfs line"
 
+# a block device (read-only loop over the disk): libblkid reads the device's descriptor
+L=$(losetup -f --show -r src.img) || fail "cannot attach src.img read-only"
+LOOPS="$L"
+lb list --disk "$L" >list-loop.txt
+sed -n '3,$p' list.txt >a.txt; sed -n '3,$p' list-loop.txt >b.txt
+diff a.txt b.txt || fail "list of the loop device differs from the file's"
+lb backup --plan "$L" | sed 's|'"$L"'|src.img|' >plan-loop.txt
+diff plan.txt plan-loop.txt || fail "the plan of the loop device differs from the file's"
+losetup -d "$L"; LOOPS=
+
 # the same answers through a test hook (no plain descriptor: libblkid reads a memfd window)
 LIFEBOAT_FAULTS=$(( $(part_start src.img 9) + 32 * MiB ))+4096 lb backup --plan src.img >plan-hook.txt
 diff plan.txt plan-hook.txt || fail "the plan differs when the source is read through a test hook"
