@@ -221,8 +221,3 @@ fail_errno:;
 	d->fd = -1;
 	return lb_fail(err, LB_EIO, "cannot read the size of %s: %s", path, strerror(e));
 }
-
-int lb_dev_plain_fd(const struct lb_dev *d)
-{
-	return d->ops == &fd_ops ? d->fd : -1;
-}

@@ -85,9 +85,6 @@ void lb_dev_drop_cache(struct lb_dev *d);
 int64_t lb_dev_seek(struct lb_dev *d, uint64_t off, int whence);
 /* The device's size asked again (d->size is what open saw): 0 or -errno. */
 int lb_dev_get_size(struct lb_dev *d, uint64_t *size);
-/* The descriptor d reads from when nothing stands between (bdev_fd.c without a test hook), for
- * a library that reads only descriptors (libblkid); -1 for any other implementation. */
-int lb_dev_plain_fd(const struct lb_dev *d);
 /* Plain read/write loops with EINTR and short-transfer handling; return 0 or -errno. */
 int lb_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int lb_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);

@@ -29,7 +29,7 @@ void lb_probe_area(struct lb_dev *d, uint64_t off, uint64_t size, struct lb_prob
 
 /* Byte entropy of buf in bits per byte (0..8). */
 double lb_byte_entropy(const uint8_t *buf, size_t len);
-/* The random-data rule: each of up to four 4 KiB samples (at 0, 128 KiB, 1 MiB and the middle;
+/* The random-data rule: each of up to four 4 KiB samples (at 0, 128 KiB, 512 KiB and 1 MiB;
  * those that fit) holds more than LB_RANDOM_ENTROPY bits per byte. 4096 truly random bytes
  * measure about 7.95; text, code, zeros and filesystem metadata stay far below. */
 #define LB_RANDOM_ENTROPY 7.9

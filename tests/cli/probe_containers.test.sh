@@ -5,8 +5,8 @@
 # ambiguous partition (a stale ext4 superblock under a new NTFS) are named in `list` (text and
 # --json) and in the plan, and copied raw; xfs and btrfs show type, label and UUID. The backup
 # restores byte for byte onto a disk holding old data; the source is unchanged. The same names
-# come out when the source is read through a test hook (no plain descriptor: the memfd path),
-# and for a disk without a table that is one LUKS volume.
+# come out for a read-only loop device over the disk, with a fault injected elsewhere, and for
+# a disk without a table that is one LUKS volume.
 # Made by real tools: cryptsetup luksFormat, pvcreate (on a loop device), mke2fs, mkntfs,
 # mkfs.xfs, mkfs.btrfs. Crafted, because no tool here can make them: the md superblocks
 # (mdadm --create needs the kernel's md driver; `mdadm --examine` checks what is written) and
@@ -184,7 +184,8 @@ lb backup --plan "$L" | sed 's|'"$L"'|src.img|' >plan-loop.txt
 diff plan.txt plan-loop.txt || fail "the plan of the loop device differs from the file's"
 losetup -d "$L"; LOOPS=
 
-# the same answers through a test hook (no plain descriptor: libblkid reads a memfd window)
+# a fault far from every signature (the test hooks do not stand between libblkid and the
+# descriptor; the memfd window for handles without one is in tests/unit/test_probe.c)
 LIFEBOAT_FAULTS=$(( $(part_start src.img 9) + 32 * MiB ))+4096 lb backup --plan src.img >plan-hook.txt
 diff plan.txt plan-hook.txt || fail "the plan differs when the source is read through a test hook"
 
