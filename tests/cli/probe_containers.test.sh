@@ -145,7 +145,9 @@ line 10 | grep -q "btrfs .*btrlab" || fail "list: btrfs label"
 line 10 | grep -q "uuid $buuid" || fail "list: btrfs UUID"
 lb list --json --disk src.img | python3 -c '
 import json, sys
-p = {x["number"]: x for x in json.load(sys.stdin)[0]["partitions"]}
+j = json.load(sys.stdin)
+j = j["disks"] if isinstance(j, dict) else j
+p = {x["number"]: x for x in j[0]["partitions"]}
 want = {1: ("crypto_LUKS", "crypto", "2"), 2: ("crypto_LUKS", "crypto", "1"),
         3: ("LVM2_member", "raid", None), 4: ("linux_raid_member", "raid", "1.2"),
         5: ("BitLocker", "crypto", None), 6: ("", "random", None), 7: ("ambiguous", "ambiguous", None),
