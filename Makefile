@@ -9,8 +9,10 @@ CFLAGS  ?= -O2 -g
 LB_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Wshadow -D_GNU_SOURCE \
              -D_FILE_OFFSET_BITS=64 -DNCURSES_WIDECHAR=1 -pthread -Iimager -Itui
 # libntfs-3g reads NTFS $Bitmaps (imager/fs_ntfs.c); a build without LB_HAVE_NTFS3G copies NTFS raw.
-HOST_FEATURES ?= -DLB_HAVE_NTFS3G
-HOST_LIBS ?= -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lncursesw -pthread
+# libblkid (util-linux) names what every partition holds and vetoes containers (imager/probe_blkid.c);
+# without LB_HAVE_BLKID only the engine's own probes and the random-data rule run.
+HOST_FEATURES ?= -DLB_HAVE_NTFS3G -DLB_HAVE_BLKID
+HOST_LIBS ?= -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lblkid -lncursesw -lm -pthread
 
 ENGINE_SRCS := $(sort $(wildcard imager/*.c))
 CLI_SRCS    := $(sort $(wildcard imager/cli/*.c))
@@ -41,7 +43,7 @@ $(BUILD)/lifeboat: $(CLI_OBJS) $(TUI_OBJS) $(BUILD)/libimager.a
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libimager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
+	$(CC) $(CFLAGS) $(LB_CFLAGS) $(HOST_FEATURES) -Itests/unit -o $@ $< $(BUILD)/libimager.a $(HOST_LIBS) -lz
 
 # Test helpers that must not share engine code (e.g. a zlib-only image reader); each links the
 # libraries it names in TOOL_LIBS_<name> (zlib when it names none).

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "err.h"
 #include "fs.h"
+#include "probe.h"
 #include "ptable.h"
 #include "sysfs.h"
 
@@ -25,6 +26,18 @@ void lb_disk_list_free(struct lb_disk_info *disks, int n)
 	for (int i = 0; i < n; i++)
 		lb_disk_free(&disks[i]);
 	free(disks);
+}
+
+static void fill_probe(struct lb_part_info *p, const struct lb_probe *pr)
+{
+	snprintf(p->fs, sizeof p->fs, "%s", pr->info.type);
+	snprintf(p->label, sizeof p->label, "%s", pr->info.label);
+	snprintf(p->uuid, sizeof p->uuid, "%s", pr->info.uuid);
+	snprintf(p->fs_version, sizeof p->fs_version, "%s", pr->version);
+	snprintf(p->usage, sizeof p->usage, "%s", pr->usage);
+	snprintf(p->note, sizeof p->note, "%s", pr->note);
+	p->fs_total = pr->info.total;
+	p->fs_used = pr->info.used;
 }
 
 int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
@@ -77,7 +90,7 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 	for (int i = 0; i < t->n; i++) {
 		const struct lb_ptpart *tp = &t->parts[i];
 		struct lb_part_info *p = &d->parts[d->nparts++];
-		struct lb_fs_info fi;
+		struct lb_probe pr;
 		p->number = tp->number;
 		p->start = tp->start;
 		p->size = tp->size;
@@ -85,12 +98,9 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 		snprintf(p->type, sizeof p->type, "%s", tp->type);
 		snprintf(p->name, sizeof p->name, "%s", tp->name);
 		lb_sanitize(p->name);      /* a GPT name is whatever the disk holds */
-		if (!tp->container && tp->size && lb_fs_probe(&dev, tp->start, tp->size, &fi)) {
-			snprintf(p->fs, sizeof p->fs, "%s", fi.type);
-			snprintf(p->label, sizeof p->label, "%s", fi.label);
-			snprintf(p->uuid, sizeof p->uuid, "%s", fi.uuid);
-			p->fs_total = fi.total;
-			p->fs_used = fi.used;
+		if (!tp->container && tp->size) {
+			lb_probe_area(&dev, tp->start, tp->size, &pr);
+			fill_probe(p, &pr);
 		}
 		if (dev.is_blk) {
 			char name[64];
@@ -104,16 +114,13 @@ int lb_disk_probe(const char *path, struct lb_disk_info *d, struct lb_err *err)
 	}
 	if (!strcmp(t->type, "none")) {
 		/* a filesystem on the whole device: show it as the device's only content */
-		struct lb_fs_info fi;
-		if (lb_fs_probe(&dev, 0, dev.size, &fi)) {
+		struct lb_probe pr;
+		lb_probe_area(&dev, 0, dev.size, &pr);
+		if (pr.info.type[0] || pr.note[0]) {
 			struct lb_part_info *p = &d->parts[d->nparts++];
 			p->number = 0;
 			p->size = dev.size;
-			snprintf(p->fs, sizeof p->fs, "%s", fi.type);
-			snprintf(p->label, sizeof p->label, "%s", fi.label);
-			snprintf(p->uuid, sizeof p->uuid, "%s", fi.uuid);
-			p->fs_total = fi.total;
-			p->fs_used = fi.used;
+			fill_probe(p, &pr);
 			snprintf(p->dev, sizeof p->dev, "%s", path);
 			snprintf(p->mountpoint, sizeof p->mountpoint, "%s", d->mountpoint);
 		}

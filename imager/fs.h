@@ -8,7 +8,7 @@
 #include "extents.h"
 
 struct lb_fs_info {
-	char type[16];
+	char type[24];
 	char label[64];
 	char uuid[40];
 	uint64_t total, used;   /* bytes, 0 when unknown */

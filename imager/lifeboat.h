@@ -59,9 +59,15 @@ struct lb_part_info {
 	int is_container;       /* MBR extended partition: holds logical ones, not imaged itself */
 	char type[40];          /* GPT type GUID, or MBR type as "0x83" */
 	char name[72];          /* GPT partition name (UTF-8) */
-	char fs[16];            /* "ext4", "vfat", "swap", ... or "" when not recognised */
+	char fs[24];            /* "ext4", "vfat", "swap", "xfs", "crypto_LUKS", ... (libblkid's
+	                         * names); "ambiguous" for two signatures; "" when not recognised */
 	char label[64];
 	char uuid[40];
+	char fs_version[16];    /* libblkid's VERSION: "2" for LUKS2, "1.2" md metadata, ... */
+	char usage[16];         /* filesystem, crypto, raid, other (libblkid's), ambiguous (two
+	                         * signatures), random (no signature, high entropy), or "" */
+	char note[160];         /* why a backup copies it raw whatever it holds ("LUKS2: encrypted,
+	                         * copied raw"); "" when its filesystem decides */
 	uint64_t fs_total, fs_used; /* bytes; 0 when unknown */
 	char dev[64];           /* "/dev/sda1" when the kernel has a node for it, else "" */
 	char mountpoint[256];   /* "" when not mounted */
@@ -113,7 +119,7 @@ typedef int (*lb_progress_fn)(void *ctx, const struct lb_progress *p);
 struct lb_plan_part {
 	int number;
 	uint64_t start, size;
-	char fs[16], label[64];
+	char fs[24], label[64];
 	char method[16];        /* "used", "raw", "header", "skipped" */
 	char reason[160];       /* why this method, in words */
 	uint64_t bytes;         /* bytes this partition contributes to the read */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "err.h"
 #include "plan.h"
+#include "probe.h"
 #include "unalloc.h"
 
 static int selected(const int *sel, int nsel, int number)
@@ -36,12 +37,17 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 {
 	struct lb_plan_part *row = &p->parts[idx];
 	struct lb_fs_info *info = &p->fsinfo[idx];
-	const struct lb_fs_ops *fs = lb_fs_probe(d, start, size, info);
+	struct lb_probe pr;
+	const struct lb_fs_ops *fs;
 	struct lb_extents x = { 0 };
 	const char *method = "raw";
 	char why[160] = "";
 	int rc = 0;
 
+	/* our module maps the used blocks; libblkid names what it is, and vetoes (probe.h) */
+	lb_probe_area(d, start, size, &pr);
+	fs = pr.fs;
+	*info = pr.info;
 	row->start = start;
 	row->size = size;
 	snprintf(row->fs, sizeof row->fs, "%s", info->type);
@@ -53,6 +59,8 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 	}
 	if (force_raw) {
 		snprintf(why, sizeof why, "%s", force_raw);
+	} else if (pr.note[0]) {
+		snprintf(why, sizeof why, "%s", pr.note);
 	} else if (!fs) {
 		snprintf(why, sizeof why, "no filesystem Lifeboat knows");
 	} else if (fs->used(d, start, size, &x, &method, why, sizeof why) == 0) {
@@ -82,7 +90,7 @@ static int plan_area(struct lb_dev *d, struct lb_plan *p, int idx, uint64_t star
 	if (!strcmp(method, "raw")) {
 		if (!why[0])
 			snprintf(why, sizeof why, "no filesystem Lifeboat knows");
-		if (info->type[0] && !force_raw)
+		if (info->type[0] && !force_raw && !pr.note[0])
 			snprintf(row->reason, sizeof row->reason, "%s %s", info->type, why);
 		else
 			snprintf(row->reason, sizeof row->reason, "%s", why);

@@ -101,6 +101,12 @@ const char *lb_unalloc_signature(const uint8_t *h, const uint8_t *b64k)
 		return "XFS";
 	if (!memcmp(h, "LUKS\xba\xbe", 6))
 		return "LUKS";
+	/* BitLocker (Vista, 7+) boot sectors, as libblkid's bitlocker probe knows them */
+	if (!memcmp(h, "\xeb\x52\x90-FVE-FS-", 11) || !memcmp(h, "\xeb\x58\x90-FVE-FS-", 11))
+		return "BitLocker";
+	/* md superblock 1.1 (at the start) with its version and this offset (0) */
+	if (le32(h) == 0xa92b4efc && le32(h + 4) == 1 && !le64(h + 144))
+		return "md RAID";
 	for (int s = 0; s < 4; s++)
 		if (!memcmp(h + 512 * s, "LABELONE", 8))
 			return "LVM";

@@ -16,9 +16,9 @@ OUT ?= out
 MUSL_CC ?= musl-gcc
 MUSL_SYSROOT := $(BUILD)/musl-sysroot
 STATIC_CFLAGS ?= -Os -ffunction-sections -fdata-sections
-STATIC_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lncursesw -lz -pthread
-# libntfs-3g is in the sysroot: NTFS by used clusters on the stick too (imager/fs_ntfs.c)
-STATIC_FEATURES ?= -DLB_HAVE_NTFS3G
+STATIC_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lblkid -lncursesw -lz -lm -pthread
+# libntfs-3g and libblkid are in the sysroot: NTFS by used clusters, libblkid probes on the stick too
+STATIC_FEATURES ?= -DLB_HAVE_NTFS3G -DLB_HAVE_BLKID
 STATIC_SRCS := $(ENGINE_SRCS) $(CLI_SRCS) $(TUI_SRCS)
 STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
 BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin

@@ -20,7 +20,7 @@ FUZZ_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,
                -fno-sanitize-recover=all -Wno-unknown-warning-option
 FUZZ_SECONDS ?= 600
 FUZZ_JOBS ?=
-FUZZ_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lz -pthread
+FUZZ_LIBS := -lext2fs -lcom_err -lzstd -lxxhash -lsodium -ldeflate -lntfs-3g -lblkid -lz -lm -pthread
 FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 export ASAN_BUILD
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the static musl libraries the static lifeboat links against: zlib, libdeflate,
 # libzstd, libxxhash, libsodium (image format 2.0), ncursesw (terminfo fallbacks compiled in: the initramfs has no terminfo database),
-# libext2fs + libcom_err, libntfs-3g (NTFS used clusters); and, from the same e2fsprogs build, static e2fsck, mke2fs,
+# libext2fs + libcom_err, libntfs-3g (NTFS used clusters), util-linux's libblkid (names and vetoes
+# what every partition holds: imager/probe_blkid.c); and, from the same e2fsprogs build, static e2fsck, mke2fs,
 # resize2fs, debugfs for the stick.
 # Usage: scripts/build-static-libs.sh LINK
 #   LINK becomes a symlink to the sysroot $LB_CACHE/musl/<hash of pins and this script>
@@ -106,6 +107,22 @@ build_ntfs3g() {
 	make -s -C include install >/dev/null
 }
 
+# util-linux's libblkid alone (not e2fsprogs' old copy): no programs, no NLS, no udev/systemd;
+# the engine uses its low-level probing only (imager/probe_blkid.c).
+build_libblkid() {
+	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" util-linux)
+	rm -rf "$W/util-linux"; cp -a "$s" "$W/util-linux"; cd "$W/util-linux"
+	[ -x configure ] || { ./autogen.sh >autogen.log 2>&1 || { cat autogen.log >&2; die "autogen failed for util-linux"; }; }
+	CFLAGS="$CFLAGS -isystem $P/kinclude" ./configure --host=$HOST --build=x86_64-linux-gnu \
+		--prefix="$P" --disable-shared --enable-static --disable-all-programs --enable-libblkid \
+		--disable-nls --disable-rpath --disable-dependency-tracking --without-udev --without-systemd \
+		--without-python --without-readline --without-ncurses --without-ncursesw --without-tinfo \
+		--without-cap-ng --without-libz --without-user --without-btrfs --without-econf >/dev/null
+	make -s -j"$LB_JOBS" libblkid.la >/dev/null
+	install -m644 .libs/libblkid.a "$P/lib/"
+	mkdir -p "$P/include/blkid"; install -m644 libblkid/src/blkid.h "$P/include/blkid/"
+}
+
 build_e2fsprogs() {
 	local s; s=$("$LB_ROOT/scripts/fetch-sources.sh" e2fsprogs)
 	rm -rf "$W/e2fsprogs"; cp -a "$s" "$W/e2fsprogs"; mkdir -p "$W/e2fsprogs/b"; cd "$W/e2fsprogs/b"
@@ -134,9 +151,9 @@ build() {
 		W=$P/work; mkdir -p "$W"
 		kheaders
 		build_zlib; build_libdeflate; build_zstd; build_xxhash; build_libsodium
-		build_ncurses; build_e2fsprogs; build_ntfs3g
+		build_ncurses; build_e2fsprogs; build_ntfs3g; build_libblkid
 		rm -rf "$W"
-		cat "$LB_CACHE"/src/{zlib,libdeflate,libzstd,xxhash,libsodium,ncurses,e2fsprogs,ntfs-3g}.used >"$P/versions.txt"
+		cat "$LB_CACHE"/src/{zlib,libdeflate,libzstd,xxhash,libsodium,ncurses,e2fsprogs,ntfs-3g,util-linux}.used >"$P/versions.txt"
 		printf 'musl %s\n' "$(pkg_version musl-tools)" >>"$P/versions.txt"
 		touch "$P/.complete"
 		say "static libraries ready in $((SECONDS - t0)) s"

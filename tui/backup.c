@@ -20,8 +20,9 @@ static void part_row(void *ctx, int i, int y, int x, int w, int sel)
 {
 	struct pp *p = ctx;
 	const struct lb_part_info *pt = &p->b->disk->parts[i];
-	char used[40] = "";
+	char used[200] = "";
 	if (pt->fs_total) snprintf(used, sizeof used, "%s used", SZ(pt->fs_used));
+	else if (pt->note[0]) snprintf(used, sizeof used, "%s", pt->note);   /* copied raw, and why */
 	if (pt->is_container) {
 		ui_put(y, x, w, ui_attr(UI_DIM), 1, "      %3d  extended (holds the logical partitions "
 		       "below)", pt->number);

@@ -51,7 +51,9 @@ static void collect(struct dd *d)
 			if (!strcmp(dk->path, b->disk->path)) continue;
 			for (int j = 0; j < dk->nparts; j++) {
 				struct lb_part_info *p = &dk->parts[j];
-				if (p->is_container || !p->dev[0] || !p->fs[0] || !strcmp(p->fs, "swap")) continue;
+				/* filesystems only: never a LUKS, LVM, md or ambiguous partition (probe.h) */
+				if (p->is_container || !p->dev[0] || !p->fs[0] || !strcmp(p->fs, "swap") ||
+				    strcmp(p->usage, "filesystem")) continue;
 				int seen = 0;
 				for (int k = 0; k < nm && !seen; k++) seen = !strcmp(m[k].dev, p->dev) && !m[k].ro;
 				if (seen) continue;

@@ -61,8 +61,10 @@ static void draw_disk_row(int y, int x, int w, int di, int pi)
 	if (p->is_container) snprintf(size, sizeof size, "%10s  (extended)", SZ(p->size));
 	else if (p->fs_total) snprintf(size, sizeof size, "%10s / %s used", SZ(p->fs_used), SZ(p->fs_total));
 	else snprintf(size, sizeof size, "%10s", SZ(p->size));
-	ui_put(y, x, w, 0, 0, "  %3d  %-6s %-12.12s %s%s", p->number, p->fs[0] ? p->fs : "-",
-	       p->label[0] ? p->label : p->name, size, p->mountpoint[0] ? "  mounted" : "");
+	/* the probe's note (LUKS2: encrypted, copied raw) after the size, as far as it fits */
+	ui_put(y, x, w, 0, 0, "  %3d  %-6s %-12.12s %s%s%s%s", p->number, p->fs[0] ? p->fs : "-",
+	       p->label[0] ? p->label : p->name, size, p->mountpoint[0] ? "  mounted" : "",
+	       p->note[0] ? "  " : "", p->note);
 }
 
 static void draw(void *ctx)

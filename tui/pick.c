@@ -149,7 +149,9 @@ static void list_filesystems(struct pi *p, const struct mnt_ent *m, int nm)
 		const struct lb_disk_info *d = &app.disks[i];
 		for (int j = 0; j < d->nparts && p->nfs < MAXLOOK; j++) {
 			const struct lb_part_info *pt = &d->parts[j];
-			if (pt->is_container || !pt->dev[0] || !pt->fs[0] || !strcmp(pt->fs, "swap"))
+			/* filesystems only: never a LUKS, LVM, md or ambiguous partition (probe.h) */
+			if (pt->is_container || !pt->dev[0] || !pt->fs[0] || !strcmp(pt->fs, "swap") ||
+			    strcmp(pt->usage, "filesystem"))
 				continue;
 			const struct mnt_ent *at = NULL;
 			for (int k = 0; k < nm && !at; k++)
@@ -196,7 +198,7 @@ static void scan(struct pi *p)
 				char dir[512];
 				struct lb_err err;
 				if (!pt->is_container && pt->dev[0] && pt->fs[0] && strcmp(pt->fs, "swap") &&
-				    !mount_of_dev(pt->dev))
+				    !strcmp(pt->usage, "filesystem") && !mount_of_dev(pt->dev))
 					mount_dev(pt->dev, pt->fs, 1, dir, sizeof dir, &err);
 			}
 		struct mnt_ent *m;

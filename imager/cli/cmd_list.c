@@ -24,6 +24,14 @@ static void text(const struct lb_disk_info *d)
 		       p->fs_total ? " used of " : "",
 		       p->fs_total ? lb_human_size(p->fs_total, c, sizeof c) : "",
 		       p->mountpoint[0] ? "  mounted on " : "", p->mountpoint);
+		/* what the probes found beyond the type: a UUID, a version (LUKS2, md 1.2) and
+		 * why a backup copies it raw */
+		if (p->uuid[0] || p->fs_version[0])
+			printf("        %s%s%s%s%s\n", p->uuid[0] ? "uuid " : "", p->uuid,
+			       p->uuid[0] && p->fs_version[0] ? "  " : "",
+			       p->fs_version[0] ? "version " : "", p->fs_version);
+		if (p->note[0])
+			printf("        %s\n", p->note);
 	}
 }
 
@@ -61,6 +69,12 @@ static void json(const struct lb_disk_info *d)
 		cli_json_str(stdout, p->label);
 		printf(",\"uuid\":");
 		cli_json_str(stdout, p->uuid);
+		printf(",\"fs_version\":");
+		cli_json_str(stdout, p->fs_version);
+		printf(",\"usage\":");
+		cli_json_str(stdout, p->usage);
+		printf(",\"note\":");
+		cli_json_str(stdout, p->note);
 		printf(",\"used\":%llu,\"total\":%llu,\"mounted\":%s,\"mountpoint\":",
 		       (unsigned long long)p->fs_used, (unsigned long long)p->fs_total,
 		       p->mountpoint[0] ? "true" : "false");

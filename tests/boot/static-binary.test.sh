@@ -2,7 +2,8 @@
 # The static musl lifeboat (out/lifeboat, what the stick runs): no interpreter, no libraries;
 # its images are read by the host build and the other way round; its screens draw with the
 # terminfo entries compiled into it (the stick has no terminfo database) for each TERM the
-# stick uses or a technician's terminal may send. NTFS goes by used clusters there too.
+# stick uses or a technician's terminal may send. NTFS goes by used clusters there too, and
+# libblkid names what it knows.
 . "$(dirname "$0")/lib.sh"
 S=$ROOT/out/lifeboat
 [ -x "$S" ] || skip "no $S (make static)"
@@ -33,6 +34,17 @@ if command -v mkntfs >/dev/null && command -v ntfsls >/dev/null; then
 	"$LIFEBOAT" restore "$T/ntfs.lbi" "$T/ntfs-dst.img" --yes --quiet || die "the host build cannot restore the static build's NTFS image"
 	ntfscat "$T/ntfs-dst.img" lifeboat | cmp -s - "$S" || die "NTFS file differs after a static backup"
 	echo "NTFS: by used clusters"
+fi
+
+# libblkid is in the sysroot: the static build names a LUKS2 volume and copies it raw
+if command -v cryptsetup >/dev/null; then
+	truncate -s 24M "$T/luks.img"
+	head -c 32 /dev/urandom >"$T/luks.key"
+	cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$T/luks.key" "$T/luks.img" >/dev/null || die "cryptsetup luksFormat failed"
+	"$S" backup --plan "$T/luks.img" >"$T/plan.txt" 2>&1 || { cat "$T/plan.txt"; die "static plan of a LUKS volume failed"; }
+	grep -q "raw .*LUKS2: encrypted, copied raw" "$T/plan.txt" || { cat "$T/plan.txt"; die "the static build does not name LUKS2 (libblkid missing?)"; }
+	echo "libblkid: LUKS2 named"
 fi
 
 command -v tmux >/dev/null || skip "tmux missing (the terminfo part was not run)"

@@ -210,6 +210,15 @@ static void test_signature(void)
 	memcpy(h, "LUKS\xba\xbe", 6);
 	CHECK(!strcmp(lb_unalloc_signature(h, b), "LUKS"));
 	memset(h, 0, sizeof h);
+	memcpy(h, "\xeb\x58\x90-FVE-FS-", 11);
+	CHECK(!strcmp(lb_unalloc_signature(h, b), "BitLocker"));
+	memset(h, 0, sizeof h);
+	put32(h, 0xa92b4efc);
+	put32(h + 4, 1);
+	CHECK(!strcmp(lb_unalloc_signature(h, b), "md RAID"));
+	put32(h + 144, 8);   /* a superblock that says it lives elsewhere */
+	CHECK(lb_unalloc_signature(h, b) == NULL);
+	memset(h, 0, sizeof h);
 	memcpy(h + 512, "LABELONE", 8);
 	CHECK(!strcmp(lb_unalloc_signature(h, b), "LVM"));
 	memset(h, 0, sizeof h);
