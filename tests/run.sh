@@ -19,6 +19,8 @@ run_one() {  # name, command...
 		0) pass=$((pass+1)); printf 'PASS %-40s %3ss\n' "$name" $((SECONDS-start)) ;;
 		77) skip=$((skip+1)); printf 'SKIP %-40s (%s)\n' "$name" "$(tail -n1 "$log")" ;;
 		*) fail=$((fail+1)); failed+=("$name"); printf 'FAIL %-40s rc=%s, log %s\n' "$name" $rc "$log"
+		   # the failure's own line first: a screen dump in the tail can push it out of view
+		   grep -m3 -E '^(FAIL|error|lifeboat:)' "$log" | sed 's/^/     ! /'
 		   tail -n 15 "$log" | sed 's/^/     | /' ;;
 	esac
 }
