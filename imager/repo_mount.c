@@ -139,7 +139,7 @@ int lb_repo_mount(struct lb_repo *r, const struct lb_repo_auth *a, struct lb_err
 		else if (eno == ENOENT)
 			why = smb ? "no such share" : "no such export";
 		return lb_fail(err, eno == EACCES || eno == EPERM ? LB_EREFUSED : LB_EIO,
-		               "%s: mounting %s %s from %s failed: %s", lb_repo_name(r),
+		               "%s: mounting %s '%s' from %s failed: %s", lb_repo_name(r),
 		               smb ? "the share" : "the export", r->u.share, r->u.host, why);
 	}
 	r->mounted = 1;
