@@ -61,7 +61,13 @@ int net_share(int for_backup, char *path, size_t len)
 	int rc = lb_repo_open(r, full, for_backup ? LB_REPO_WRITE : LB_REPO_READ, &auth, &err);
 	memset(&auth, 0, sizeof auth);
 	if (rc) {
-		ui_error("The network share could not be mounted.", &err);
+		/* not ui_error: its advice is about disks */
+		char m[sizeof err.msg + 200];
+		lb_sanitize(err.msg);
+		snprintf(m, sizeof m, "The network share could not be mounted.\n\n%s\n\nCheck the "
+		         "address, the network cable and the server's settings (docs/DEPLOY.md).",
+		         err.msg);
+		ui_message("Network share", m, 1);
 		return 0;
 	}
 	nshares++;
