@@ -304,6 +304,8 @@ int lb_repo_close(struct lb_repo *r, int ok, struct lb_err *err)
 		break;
 	case LB_REPO_HTTP:
 	case LB_REPO_HTTPS:
+		if (ok)
+			lb_repo_drain(r);
 		lb_repo_unstream(r);
 		rc = ok ? lb_repo_wait(r, "the download", err) : lb_repo_reap(r, "the download", err);
 		break;

@@ -104,6 +104,8 @@ int lb_repo_reap(struct lb_repo *r, const char *what, struct lb_err *err);
 /* Runs argv to its end (no stream); 0 when it exited 0. */
 int lb_repo_run(struct lb_repo *r, char *const argv[], const char *env, const char *what,
                 struct lb_err *err);
+/* A read stream after success: reads what is left up to EOF (the transfer then ends by itself). */
+void lb_repo_drain(struct lb_repo *r);
 /* The stream put back: the original stdin/stdout restored, the pipe end closed. */
 void lb_repo_unstream(struct lb_repo *r);
 /* The first program of names found in PATH, or NULL. */

@@ -87,6 +87,21 @@ int lb_repo_spawn_stream(struct lb_repo *r, char *const argv[], const char *env,
 	return 0;
 }
 
+void lb_repo_drain(struct lb_repo *r)
+{
+	char buf[65536];
+	if (r->saved_fd < 0 || r->stream_fd != 0)
+		return;
+	/* whatever follows the image's end (the engine stops at its trailer): read to EOF, so the
+	 * transfer ends as it would on its own and its exit status means what it says */
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		break;
+	}
+}
+
 void lb_repo_unstream(struct lb_repo *r)
 {
 	if (r->saved_fd < 0)
@@ -184,7 +199,8 @@ int lb_repo_reap(struct lb_repo *r, const char *what, struct lb_err *err)
 		;
 done:
 	/* one that ended by itself with an error is why the engine failed: say it */
-	if (killed || (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE))
+	if (killed || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGPIPE ||
+	                                       WTERMSIG(status) == SIGINT)))
 		return 0;
 	return judge(r, status, what, err);
 }

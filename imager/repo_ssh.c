@@ -103,6 +103,8 @@ int lb_repo_ssh_open(struct lb_repo *r, const struct lb_repo_auth *a, struct lb_
 int lb_repo_ssh_close(struct lb_repo *r, int ok, struct lb_err *err)
 {
 	int rc;
+	if (ok)
+		lb_repo_drain(r);
 	lb_repo_unstream(r);
 	if (r->mode == LB_REPO_READ)
 		return ok ? lb_repo_wait(r, "reading the image", err) :

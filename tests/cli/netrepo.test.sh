@@ -99,6 +99,27 @@ LIFEBOAT_CREDENTIALS=$T/ssh.cred lbC restore "$R/pc.lbi" t.img --yes --quiet || 
 cmp t.img ref.img || fail "restore from ssh differs from a local restore"
 echo "ok: ssh backup, verify, restore"
 
+# a password in the credentials file: handed to dbclient in its environment, never on a command
+# line (ps) and never in a message
+printf 'identity=%s\npassword=Pw-Not-In-Ps-%s\n' "$T/client.key" "$$" >pw.cred
+inC "$LIFEBOAT" backup src.img "$R/pw.lbi" --credentials pw.cred >out.txt 2>err.txt &
+lbpid=$!
+seen=0
+while kill -0 "$lbpid" 2>/dev/null; do
+	ps -eo args | grep -v grep | grep -q "Pw-Not-In-Ps-$$" && seen=1
+	sleep 0.05
+done
+wait "$lbpid" || { cat err.txt; fail "backup with a password in the credentials file"; }
+[ $seen = 0 ] || fail "the password was visible in ps"
+grep -q "Pw-Not-In-Ps" err.txt out.txt && fail "the password was printed"
+lb verify repo/pw.lbi --quiet >/dev/null || fail "the image written with a password credential does not verify"
+# trailing bytes after the image (an appended copy, a sloppy upload): the stream is read to its
+# end, the transfer ends well, the restore counts
+cp repo/pc.lbi repo/tail.lbi && head -c 300000 /dev/urandom >>repo/tail.lbi
+cp old.img t.img
+lbC restore "$R/tail.lbi" t.img --yes --credentials ssh.cred --quiet || fail "restore of an image with bytes after its end"
+cmp t.img ref.img || fail "restore of an image with bytes after its end differs"
+
 # a path with a space and a quote is one word for the server's shell
 mkdir -p "repo/it's here"
 lbC backup src.img "$R/it's%20here/pc.lbi" --credentials ssh.cred --quiet || fail "ssh path with ' and space"
