@@ -143,7 +143,8 @@ int lb_repo_mount(struct lb_repo *r, const struct lb_repo_auth *a, struct lb_err
 		               smb ? "the share" : "the export", r->u.share, r->u.host, why);
 	}
 	r->mounted = 1;
-	snprintf(r->image, sizeof r->image, "%s/%s", r->mnt, r->u.path);
+	if ((size_t)snprintf(r->image, sizeof r->image, "%s/%s", r->mnt, r->u.path) >= sizeof r->image)
+		return lb_fail(err, LB_EUSAGE, "%s: the path is too long", lb_repo_name(r));
 	return 0;
 }
 

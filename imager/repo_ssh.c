@@ -74,14 +74,17 @@ static int ssh_cmd(struct lb_repo *r, const char *kind, int stream_fd, const cha
 	int rc;
 	if (quote(r->u.path, "", q, sizeof q) || quote(r->u.path, ".part", qp, sizeof qp))
 		return lb_fail(err, LB_EUSAGE, "%s: the path is too long", lb_repo_name(r));
+	int n;
 	if (!strcmp(kind, "write"))
-		snprintf(cmd, sizeof cmd, "cat > %s", qp);
+		n = snprintf(cmd, sizeof cmd, "cat > %s", qp);
 	else if (!strcmp(kind, "read"))
-		snprintf(cmd, sizeof cmd, "exec cat -- %s", q);
+		n = snprintf(cmd, sizeof cmd, "exec cat -- %s", q);
 	else if (!strcmp(kind, "rename"))   /* a folder of that name would swallow the image */
-		snprintf(cmd, sizeof cmd, "test ! -d %s && mv -f -- %s %s", q, qp, q);
+		n = snprintf(cmd, sizeof cmd, "test ! -d %s && mv -f -- %s %s", q, qp, q);
 	else
-		snprintf(cmd, sizeof cmd, "rm -f -- %s", qp);
+		n = snprintf(cmd, sizeof cmd, "rm -f -- %s", qp);
+	if (n < 0 || (size_t)n >= sizeof cmd)   /* a cut command would name another file */
+		return lb_fail(err, LB_EUSAGE, "%s: the path is too long", lb_repo_name(r));
 	if ((rc = ssh_argv(r, cmd, argv, prog, sizeof prog, port, dest, err)))
 		return rc;
 	if (stream_fd >= 0)
