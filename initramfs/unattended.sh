@@ -10,6 +10,11 @@
 #   PLACE = FS[:PATH] with FS = label=L | uuid=U | partuuid=U | /dev/NAME; PATH ending in / (or
 #           left out: /lifeboat/) is a folder: backup names the image, restore takes the newest
 #   lifeboat.after=poweroff|reboot|shell  lifeboat.onerror=shell|poweroff|reboot
+#   PLACE may also be a network repository URL (docs/DEPLOY.md "Network repositories"):
+#   nfs://host/export/path/pc.lbi, smb://[user@]host/share/path/pc.lbi, ssh://user@host/path/pc.lbi
+#   (backup: a URL ending in / is a folder, the image is named as above), http(s)://host/path/pc.lbi
+#   (restore, verify); lifeboat.credentials=FILE (a file in the initramfs: username=, password=,
+#   domain=, identity=) for the ones that need a password or a key
 #   lifeboat.wait=SECONDS (disks to appear, default 30)  lifeboat.verify=0 (skip verify after
 #   backup)  lifeboat.name=NAME (image file name for backup)
 # shellcheck disable=SC2153,SC2154   # the LB_* variables come from /run/lifeboat.env
@@ -137,6 +142,8 @@ wait_for() {  # CMD ARGS... ; prints its output once it succeeds
 }
 describe() { echo "/dev/$1 ($(($(cat "/sys/block/$1/size") / 2048)) MiB, serial '$(serial_of "$1")')"; }
 
+is_url() { case $1 in nfs://*|smb://*|cifs://*|ssh://*|http://*|https://*) return 0 ;; esac; return 1; }
+[ -n "${LB_credentials:-}" ] && export LIFEBOAT_CREDENTIALS="$LB_credentials"
 place_fs() { echo "${1%%:*}"; }
 place_path() { case $1 in *:*) printf '%s\n' "${1#*:}" ;; *) echo /lifeboat/ ;; esac; }
 # squeeze repeated slashes (a constant sed program: the value is its input, never its text)
@@ -171,12 +178,19 @@ backup)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "backup needs lifeboat.source=DISK and lifeboat.dest=PLACE"
 	src=$(wait_for resolve_disk "$LB_source") || fail "source: $(cat /run/lifeboat-wait.err)"
 	say "source: $(describe "$src")"
-	mount_place "$LB_dest"
-	[ "$placedisk" = "$src" ] && fail "the image would be written to the disk being backed up (/dev/$src)"
-	path=$(place_path "$LB_dest")
 	if [ -n "${LB_name:-}" ]; then
 		lb_safe_name "$LB_name" || fail "lifeboat.name must be one file name (no '/', not '..'): refused"
 	fi
+	if is_url "$LB_dest"; then
+		# the repository is on another machine: lifeboat mounts or connects itself
+		case $LB_dest in
+		*/) img=$LB_dest${LB_name:-$(serial_of "$src" | tr -c 'A-Za-z0-9_.\n-' _ | sed 's/^$/disk/')-$(date +%Y%m%d-%H%M%S).lbi} ;;
+		*) img=$LB_dest ;;
+		esac
+	else
+	mount_place "$LB_dest"
+	[ "$placedisk" = "$src" ] && fail "the image would be written to the disk being backed up (/dev/$src)"
+	path=$(place_path "$LB_dest")
 	case $path in
 	*/) name=${LB_name:-$(serial_of "$src" | tr -c 'A-Za-z0-9_.\n-' _ | sed 's/^$/disk/')-$(date +%Y%m%d-%H%M%S).lbi}
 	    mkdir -p "$mnt/$path" || fail "cannot create $path"; img=$mnt/$path$name ;;
@@ -184,6 +198,7 @@ backup)
 	esac
 	img=$(squeeze "$img")
 	logdest=$img.log
+	fi
 	# Status 6: the backup is complete except for sectors the disk could not read, which are
 	# zeros in the image and listed in it (and above, with the files they hit). The image is
 	# kept and the run counts as done (lifeboat.after applies), but says so distinctly.
@@ -198,6 +213,9 @@ backup)
 	else say "unattended backup: OK: /dev/$src -> ${img#"$mnt"}"; fi ;;
 restore)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "restore needs lifeboat.source=PLACE and lifeboat.dest=DISK"
+	if is_url "$LB_source"; then
+		img=$LB_source placedisk=
+	else
 	mount_place "$LB_source"
 	path=$(place_path "$LB_source")
 	if [ -d "$mnt/$path" ]; then
@@ -209,6 +227,7 @@ restore)
 	img=$(squeeze "$img")
 	[ -f "$img" ] || fail "no image at ${img#"$mnt"}"
 	[ "$placemode" = read-write ] && logdest=$img.log
+	fi
 	tgt=$(wait_for resolve_disk "$LB_dest") || fail "target: $(cat /run/lifeboat-wait.err)"
 	[ "$tgt" = "$placedisk" ] && fail "the target /dev/$tgt holds the image itself"
 	[ "$tgt" = "$(boot_disk)" ] && fail "the target /dev/$tgt is the Lifeboat stick"
@@ -228,9 +247,13 @@ disks)
 	say "unattended disks: OK" ;;
 verify)
 	[ -n "$LB_source" ] || fail "verify needs lifeboat.source=PLACE"
+	if is_url "$LB_source"; then
+		img=$LB_source
+	else
 	mount_place "$LB_source"
 	img=$(squeeze "$mnt/$(place_path "$LB_source")")
 	[ "$placemode" = read-write ] && logdest=$img.log
+	fi
 	run verify "$img" || fail "verify ended with status $?"
 	say "unattended verify: OK: ${img#"$mnt"}" ;;
 esac

@@ -60,8 +60,12 @@ $(OUT)/lifeboat: $(BUILD)/musl/lifeboat
 $(BUILD)/boot/busybox: scripts/build-busybox.sh initramfs/busybox.config $(BOOT_SCRIPTS) | boot-deps
 	scripts/build-busybox.sh $@
 
+# dbclient: the SSH client of ssh:// repositories (imager/repo_ssh.c)
+$(BUILD)/boot/dbclient: scripts/build-dropbear.sh scripts/sources.pin $(BOOT_SCRIPTS) | boot-deps
+	scripts/build-dropbear.sh $@
+
 INITRAMFS_INPUTS := $(wildcard initramfs/* initramfs/*/*) scripts/mk-initramfs.sh
-$(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox $(BUILD)/musl/sysroot.stamp
+$(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox $(BUILD)/boot/dbclient $(BUILD)/musl/sysroot.stamp
 	scripts/mk-initramfs.sh $(OUT)/lifeboat $(BUILD)/boot/busybox $(MUSL_SYSROOT) $@
 
 $(OUT)/bzImage: $(OUT)/initramfs.cpio kernel-config/lifeboat.config scripts/build-kernel.sh $(BOOT_SCRIPTS) | boot-deps

@@ -2,6 +2,7 @@
 # Writes the initramfs archive from initramfs/files.list (gen_init_cpio lines), with a fixed
 # mtime so the same inputs give the same bytes, and no root needed for device nodes.
 # Usage: scripts/mk-initramfs.sh LIFEBOAT BUSYBOX SYSROOT OUT.cpio
+# @BOOT@ in the list is BUSYBOX's folder, where the other static tools are built (dbclient).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -eq 4 ] || die "usage: $0 LIFEBOAT BUSYBOX SYSROOT OUT.cpio"
@@ -32,7 +33,7 @@ release=$out.release
 
 list=$out.list
 {
-	sed -e "s|@HERE@|$here|g" -e "s|@LIFEBOAT@|$lifeboat|g" -e "s|@BUSYBOX@|$busybox|g" \
+	sed -e "s|@HERE@|$here|g" -e "s|@LIFEBOAT@|$lifeboat|g" -e "s|@BUSYBOX@|$busybox|g" -e "s|@BOOT@|$(dirname "$busybox")|g" \
 	    -e "s|@SYSROOT@|$sysroot|g" -e "s|@RELEASE@|$(realpath "$release")|g" "$here/files.list"
 	for a in $("$busybox" --list | sort); do
 		case $a in busybox|linuxrc) continue ;; esac

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include "backup.h"
 
-enum { D_DIR, D_MOUNTED, D_PART, D_BROWSE };
+enum { D_DIR, D_MOUNTED, D_PART, D_BROWSE, D_NET };
 struct dest { int kind; char dir[512], dev[256], fs[16], label[64]; uint64_t size, free; };
 struct dd { struct bk *b; struct dest v[64]; int n; struct ui_list list; };
 
@@ -66,6 +66,7 @@ static void collect(struct dd *d)
 		}
 	free(m);
 	add(d, D_BROWSE, NULL, NULL, NULL);
+	add(d, D_NET, NULL, NULL, NULL);
 	d->list.n = d->n;
 }
 
@@ -85,6 +86,7 @@ static void row(void *ctx, int i, int y, int x, int w, int sel)
 		       e->label, SZ(e->size), app.mnt_root);
 		break;
 	case D_BROWSE: ui_put(y, x, w, a, 1, " Browse for a folder..."); break;
+	case D_NET: ui_put(y, x, w, a, 1, " A network share... (smb://, nfs://)"); break;
 	}
 }
 
@@ -165,6 +167,7 @@ int bk_destination(struct bk *b)
 			collect(&d);     /* e is stale from here on */
 		}
 		if (kind == D_BROWSE) snprintf(start, sizeof start, "/");
+		if (kind == D_NET && !net_share(1, start, sizeof start)) continue;
 		b->dest_ours = kind == D_PART;
 		if (!browse("Back up: choose a folder", start, 1, b->dest_dir, sizeof b->dest_dir))
 			continue;

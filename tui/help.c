@@ -40,6 +40,8 @@ static const struct { const char *topic, *text; } topics[] = {
 "Filesystems on other disks are listed; choosing one that is not mounted\n"
 "mounts it (read-write) under /mnt. The disk being copied is never offered.\n"
 "'Browse' lets you pick any directory that is already mounted.\n"
+"'A network share' mounts smb://[user@]server/share/folder or\n"
+"nfs://server/export/folder (the password is asked for an smb user).\n"
 "\n"
 "Then pick a folder: Enter opens a folder, '.' (or s) saves in the folder\n"
 "shown; m makes a new folder." },
@@ -79,7 +81,9 @@ static const struct { const char *topic, *text; } topics[] = {
 "below them and mounted only when you choose one: read-only, the device\n"
 "marked read-only, no journal replayed, so nothing is written to a disk you\n"
 "came to rescue. Once an image is chosen the others are unmounted again; the\n"
-"disk holding the image cannot be a restore target. 'Browse' looks elsewhere." },
+"disk holding the image cannot be a restore target. 'Browse' looks elsewhere.\n"
+"N: an image on a network share (smb://[user@]server/share/path/pc.lbi or\n"
+"nfs://server/export/path/pc.lbi), mounted read-only." },
 { "image",
 "What the image holds. Choose to restore the whole disk, or only one\n"
 "partition into a partition of another disk." },

@@ -129,7 +129,7 @@ static void img_draw(void *ctx)
 {
 	struct pi *p = ctx;
 	if (ui_too_small()) return;
-	ui_frame(p->title, "Enter=Choose  F5=Look again  Esc=Back  ?=Help");
+	ui_frame(p->title, "Enter=Choose  N=A network share...  F5=Look again  Esc=Back  ?=Help");
 	if (p->n)
 		ui_put(2, 2, COLS - 4, A_BOLD, 0, "Images found (%d):", p->n);
 	else
@@ -271,6 +271,7 @@ int pick_image(const char *title, char *path, size_t len)
 		if (k == KEY_RESIZE || list_key(&p.list, k, LINES - 6)) continue;
 		if (k == '?') ui_help("images");
 		if (k == KEY_F(5) || k == 'g') scan(&p);
+		if ((k == 'n' || k == 'N') && net_share(0, path, len)) { r = 1; break; }
 		if (k == '\n' || k == '\r' || k == KEY_ENTER) {
 			int f = fs_index(&p, p.list.sel);
 			if (f >= 0) {

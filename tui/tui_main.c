@@ -126,6 +126,7 @@ int tui_main(int argc, char **argv)
 	app_load_disks();
 	rc = scr_home();
 	term_restore();
+	net_shares_close();
 	mounts_release();
 	if (ui_quit_signal) return 128 + ui_quit_signal;
 	return rc;

@@ -101,6 +101,12 @@ int tui_pass_ask(void *ctx, const char *image, char *buf, size_t cap);
 int tui_pass_new(struct tui_pass *p);
 void tui_pass_forget(struct tui_pass *p);   /* wipes it (a wrong one: asked again next time) */
 void ui_error(const char *what, const struct lb_err *err);
+
+/* ---- network shares (netshare.c) ---------------------------------------------------------- */
+/* "A network share...": asks for an smb:// or nfs:// address (and a password), mounts it;
+ * path: the folder to save into (for_backup) or the image. 1 when given, 0 on Esc/failure. */
+int net_share(int for_backup, char *path, size_t len);
+void net_shares_close(void);   /* unmounts them all (at the end of the screens) */
 /* Help for a screen, by topic name (see help.c). */
 void ui_help(const char *topic);
 

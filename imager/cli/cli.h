@@ -3,6 +3,7 @@
 #define LB_CLI_H
 #include <stdio.h>
 #include "lifeboat.h"
+#include "repo.h"
 
 int cmd_list(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
@@ -45,4 +46,22 @@ int cli_pass_ask(void *ctx, const char *image, char *buf, size_t cap);
 /* backup --encrypt without --key-file: asks twice on the terminal; 0 or an exit status. */
 int cli_pass_new(struct cli_pass *p);
 void cli_pass_free(struct cli_pass *p);
+/* One line from /dev/tty with echo off; 0, or -1 (no terminal, interrupted, empty). */
+int cli_read_secret(const char *prompt, char *buf, size_t cap);
+
+/* Network repositories (repo_cli.c): IMAGE as a URL. */
+struct cli_repo {
+	struct lb_repo r;        /* r.image: what to hand the engine */
+	int open;
+};
+/* 0, or an exit status (the message printed). A local path passes through unchanged. */
+int cli_repo_open(struct cli_repo *c, const char *cmd, const char *image, enum lb_repo_mode mode,
+                  const char *credentials);
+int cli_repo_is_stream(const struct cli_repo *c);
+/* ok: the engine succeeded; status: the exit status so far. Returns the final one: a failed
+ * transfer or rename turns a success into an error. */
+int cli_repo_close(struct cli_repo *c, int ok, int status);
+/* The engine failed with engine: closes the repository and prints the cause (the transfer's
+ * own failure first when it had one); returns the exit status. */
+int cli_repo_fail(struct cli_repo *c, const struct lb_err *engine);
 #endif

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "cli.h"
 
 static int parse_parts(const char *s, int **out, int *n)
@@ -46,11 +47,12 @@ int cmd_backup(int argc, char **argv)
 		{ "allow-mounted", no_argument, 0, 'M' }, { "codec", required_argument, 0, 'c' },
 		{ "unallocated", no_argument, 0, 'U' },
 		{ "encrypt", no_argument, 0, 'E' }, { "key-file", required_argument, 0, 'k' },
-		{ 0, 0, 0, 0 },
+		{ "credentials", required_argument, 0, 'C' }, { 0, 0, 0, 0 },
 	};
 	struct lb_backup_opts o = { 0 };
 	struct cli_pass pass = { 0 };
-	const char *key_file = NULL;
+	const char *key_file = NULL, *creds = NULL, *shown;
+	struct cli_repo repo = { 0 };
 	int encrypt = 0;
 	struct lb_report rep;
 	struct lb_err err = { 0 };
@@ -96,6 +98,7 @@ int cmd_backup(int argc, char **argv)
 		case 'U': o.keep_unallocated = 1; break;
 		case 'E': encrypt = 1; break;
 		case 'k': key_file = optarg; break;
+		case 'C': creds = optarg; break;
 		default: return cli_usage("backup", "unknown option");
 		}
 	}
@@ -122,7 +125,16 @@ int cmd_backup(int argc, char **argv)
 		free(parts);
 		return 0;
 	}
-	if (!strcmp(o.image, "-") && isatty(1)) {
+	shown = strcmp(o.image, "-") ? o.image : "standard output";
+	if (lb_repo_is_url(o.image)) {
+		if (o.split && (!strncasecmp(o.image, "ssh://", 6)))
+			return cli_usage("backup", "an image streamed to ssh:// cannot be split; drop --split");
+		if ((rc = cli_repo_open(&repo, "backup", o.image, LB_REPO_WRITE, creds))) {
+			free(parts);
+			return rc;
+		}
+		o.image = repo.r.image;
+	} else if (!strcmp(o.image, "-") && isatty(1)) {
 		free(parts);
 		return cli_usage("backup", "refusing to write an image to a terminal; redirect "
 		                 "standard output or give a file name");
@@ -131,7 +143,7 @@ int cmd_backup(int argc, char **argv)
 		int replaces = 0;
 		if (lb_backup_check_dest(o.image, &replaces, &err)) {
 			free(parts);
-			return cli_error(&err);
+			return cli_repo_fail(&repo, &err);
 		}
 		if (replaces)
 			fprintf(stderr, "lifeboat: replacing the existing image %s (it stays as it is "
@@ -141,7 +153,7 @@ int cmd_backup(int argc, char **argv)
 		/* --key-file alone means --encrypt: a key file is only ever given to encrypt */
 		if ((rc = cli_pass_init(&pass, "backup", key_file)) || (rc = cli_pass_new(&pass))) {
 			free(parts);
-			return rc;
+			return cli_repo_close(&repo, 0, rc);
 		}
 		o.passphrase = pass.pass;
 	}
@@ -150,7 +162,14 @@ int cmd_backup(int argc, char **argv)
 	free(parts);
 	if (rc) {
 		lb_report_free(&rep);
-		return cli_error(&err);
+		return cli_repo_fail(&repo, &err);
+	}
+	/* a network image is complete only once the transfer ended well and it was renamed */
+	if ((rc = cli_repo_close(&repo, 1, 0))) {
+		fprintf(stderr, "lifeboat: the backup did NOT complete: no image was saved as %s\n",
+		        shown);
+		lb_report_free(&rep);
+		return rc;
 	}
 	if (!quiet) {
 		fprintf(stderr, "\n");
@@ -159,7 +178,7 @@ int cmd_backup(int argc, char **argv)
 		        lb_human_size(rep.bytes_read, a, sizeof a),
 		        lb_human_size(rep.bytes_written, b, sizeof b), rep.segments,
 		        rep.segments == 1 ? "" : "s", rep.seconds,
-		        strcmp(o.image, "-") ? o.image : "standard output");
+		        shown);
 	} else if (rep.source_note[0]) {
 		fprintf(stderr, "lifeboat: source: %s\n", rep.source_note);
 	}

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
+#include <strings.h>
 #include "cli.h"
 
 static void text(const char *path, const struct lb_image_info *i)
@@ -136,31 +137,43 @@ int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
 	                                      { "key-file", required_argument, 0, 'k' },
-	                                      { "ask", no_argument, 0, 'a' }, { 0, 0, 0, 0 } };
+	                                      { "ask", no_argument, 0, 'a' },
+	                                      { "credentials", required_argument, 0, 'C' },
+	                                      { 0, 0, 0, 0 } };
 	struct lb_image_info info;
 	struct lb_err err = { 0 };
 	struct cli_pass pass;
-	const char *key_file = NULL;
+	const char *key_file = NULL, *creds = NULL;
+	struct cli_repo repo;
 	int as_json = 0, ask = 0, c, rc;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': as_json = 1; break;
 		case 'k': key_file = optarg; break;
 		case 'a': ask = 1; break;
+		case 'C': creds = optarg; break;
 		default: return cli_usage("info", "unknown option");
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage("info", "needs IMAGE (got %d arguments)", argc - optind);
-	if ((rc = cli_pass_init(&pass, "info", key_file)))
+	if (lb_repo_is_url(argv[optind]) && !strncasecmp(argv[optind], "http", 4))
+		return cli_usage("info", "info reads the image at random, which http(s) cannot; "
+		                 "use verify, or an nfs:// or smb:// path");
+	if (!strncasecmp(argv[optind], "ssh://", 6))
+		return cli_usage("info", "info reads the image at random, which ssh:// cannot; "
+		                 "use verify, or an nfs:// or smb:// path");
+	if ((rc = cli_repo_open(&repo, "info", argv[optind], LB_REPO_READ, creds)))
 		return rc;
+	if ((rc = cli_pass_init(&pass, "info", key_file)))
+		return cli_repo_close(&repo, 0, rc);
 	/* without a key file or --ask, an encrypted image shows what is clear (no prompt: info is
 	 * also used in scripts) */
-	rc = key_file || ask ? lb_image_info_key(argv[optind], cli_pass_ask, &pass, &info, &err)
-	                     : lb_image_info(argv[optind], &info, &err);
+	rc = key_file || ask ? lb_image_info_key(repo.r.image, cli_pass_ask, &pass, &info, &err)
+	                     : lb_image_info(repo.r.image, &info, &err);
 	cli_pass_free(&pass);
-	if (rc)
-		return cli_error(&err);
+	if ((rc = rc ? cli_repo_fail(&repo, &err) : cli_repo_close(&repo, 1, 0)))
+		return rc;
 	if (info.locked)
 		locked(argv[optind], &info, as_json);
 	else if (as_json)

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "cli.h"
 
 static int confirm_plan(const struct lb_target_plan *p, int yes)
@@ -57,9 +58,12 @@ int cmd_restore(int argc, char **argv)
 		{ "yes", no_argument, 0, 'y' }, { "no-verify", no_argument, 0, 'V' },
 		{ "threads", required_argument, 0, 't' }, { "quiet", no_argument, 0, 'q' },
 		{ "resume", no_argument, 0, 'R' }, { "key-file", required_argument, 0, 'k' },
-		{ "json", no_argument, 0, 'J' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'J' }, { "credentials", required_argument, 0, 'C' },
+		{ 0, 0, 0, 0 },
 	};
 	struct lb_restore_opts o = { 0 };
+	struct cli_repo repo;
+	const char *creds = NULL;
 	struct cli_pass pass;
 	const char *key_file = NULL;
 	struct lb_target_plan plan;
@@ -89,6 +93,7 @@ int cmd_restore(int argc, char **argv)
 		case 'R': o.resume = 1; break;
 		case 'k': key_file = optarg; break;
 		case 'J': json = 1; break;
+		case 'C': creds = optarg; break;
 		default: return cli_usage("restore", "unknown option");
 		}
 	}
@@ -96,37 +101,51 @@ int cmd_restore(int argc, char **argv)
 		return cli_usage("restore", "needs IMAGE and TARGET (got %d arguments)", argc - optind);
 	if (o.to_partition && !o.partition)
 		return cli_usage("restore", "--to goes with --partition");
-	o.image = argv[optind];
+	if (lb_repo_is_url(argv[optind]) && !yes &&
+	    (!strncasecmp(argv[optind], "ssh://", 6) || !strncasecmp(argv[optind], "http", 4)))
+		return cli_usage("restore", "%s is read once, as a stream (as from standard input): "
+		                 "the plan cannot be shown before; add --yes", argv[optind]);
+	if ((rc = cli_repo_open(&repo, "restore", argv[optind], LB_REPO_READ, creds)))
+		return rc;
+	o.image = repo.r.image;
 	o.target = argv[optind + 1];
 	o.progress = cli_progress;
 	o.progress_ctx = &quiet;
 	if ((rc = cli_pass_init(&pass, "restore", key_file)))
-		return rc;
+		return cli_repo_close(&repo, 0, rc);
 	o.passphrase = cli_pass_ask;
 	o.passphrase_ctx = &pass;
 	if (strcmp(o.image, "-")) {
 		if ((rc = lb_restore_prepare(&o, &plan, &err))) {
 			cli_pass_free(&pass);
-			return cli_error(&err);
+			return cli_repo_fail(&repo, &err);
 		}
 		if (!confirm_plan(&plan, yes)) {
 			cli_pass_free(&pass);
-			return 4;
+			return cli_repo_close(&repo, 0, 4);
 		}
 	} else if (!yes) {
 		cli_pass_free(&pass);
+		cli_repo_close(&repo, 0, 0);
 		return cli_usage("restore", "restoring from standard input needs --yes (the "
 		                 "confirmation cannot be asked there)");
 	}
 	rc = lb_restore(&o, &rep, &err);
 	cli_pass_free(&pass);
 	if (rc) {
+		int st;
 		lb_report_free(&rep);
+		st = cli_repo_fail(&repo, &err);
 		/* refusals and a wrong passphrase come before any write */
 		if (rc != LB_ECANCELLED && rc != LB_EREFUSED && rc != LB_EKEY)
 			fprintf(stderr, "lifeboat: the restore did NOT complete; %s may hold a partial "
 			        "copy\n", o.target);
-		return cli_error(&err);
+		return st;
+	}
+	/* the engine checked every chunk and the trailer; the transfer must have ended well too */
+	if ((rc = cli_repo_close(&repo, 1, 0))) {
+		lb_report_free(&rep);
+		return rc;
 	}
 	if (rep.nbad) {
 		fprintf(stderr, "lifeboat: WARNING: the image lacks %llu bytes in %d range%s that could "

@@ -173,3 +173,8 @@ int cli_pass_new(struct cli_pass *p)
 	fprintf(stderr, "lifeboat: %s: no passphrase given; nothing was written\n", p->cmd);
 	return 2;
 }
+
+int cli_read_secret(const char *prompt, char *buf, size_t cap)
+{
+	return read_tty(prompt, buf, cap);
+}
