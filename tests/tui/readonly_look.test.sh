@@ -69,10 +69,12 @@ tui_start --disk "$L1" --disk "$L2" --disk "$L3" --mnt-dir "$W/mnt"
 wait_for "What to do"
 keys r
 wait_for "Restore: choose an image"
-wait_for "Look on a filesystem (mounted read-only when chosen"
-expect "No images found yet"
-screen | grep -qE "$n1 +ext4 +IMAGES" || fail "the image disk's filesystem is not offered"
-screen | grep -qE "$n2 +ext4 +DIRTY .*NOT SHUT DOWN CLEANLY" || fail "the dirty filesystem is not marked"
+wait_for "Look on a filesystem (mounted read-only when chosen" 30
+# waited for, not expected at once: the rows are drawn as each filesystem is probed
+wait_for "No images found yet" 30
+wait_re() { for _ in $(seq 1 150); do screen | grep -qE -- "$1" && return 0; sleep 0.2; done; fail "$2"; }
+wait_re "$n1 +ext4 +IMAGES" "the image disk's filesystem is not offered"
+wait_re "$n2 +ext4 +DIRTY .*NOT SHUT DOWN CLEANLY" "the dirty filesystem is not marked"
 [ "$(ours_mounted)" = 0 ] || fail "opening Restore mounted something"
 
 # the dirty one: a warning first; no = nothing mounted; yes = read-only, nothing replayed
@@ -86,7 +88,7 @@ wait_gone "Not shut down cleanly"
 keys Enter
 wait_for "Not shut down cleanly"
 keys y
-wait_for "No images on $n2"
+wait_for "No images on $n2" 30
 grep " $W/mnt/$n2 " /proc/self/mounts | grep -q ' ro,' || fail "the dirty filesystem is not mounted read-only"
 [ "$(blockdev --getro "$L2")" = 1 ] || fail "the dirty device is not marked read-only while looked at"
 keys Enter
@@ -95,10 +97,10 @@ screen | grep -E '^ *>' | grep -qE "$n2 .*mounted read-only" || fail "the dirty 
 # the image disk: its image appears and is selected
 select_row "$n1 +ext4"
 keys Enter
-wait_for "Images found (1)"
+wait_for "Images found (1)" 30
 screen | grep -E '^ *>' | grep -q "small.lbi" || fail "the image found is not selected"
 keys Enter
-wait_for "What to restore:"
+wait_for "What to restore:" 30
 grep -q " $W/mnt/$n2 " /proc/self/mounts && fail "the dirty filesystem is still mounted after the image was chosen"
 [ "$(blockdev --getro "$L2")" = 0 ] || fail "the dirty device was left read-only"
 grep -q " $W/mnt/$n1 " /proc/self/mounts || fail "the image's filesystem is not mounted while it is used"
@@ -106,19 +108,19 @@ keys Enter                                      # the whole disk
 wait_for "Which disk should be overwritten"
 select_row "$n2"
 keys Enter
-wait_for "Restore: check the target"
-wait_for "Fits"
+wait_for "Restore: check the target" 30
+wait_for "Fits" 30
 expect_not "Refused"
 keys Escape
 wait_for "Which disk should be overwritten"
 select_row "$n1"
 keys Enter
-wait_for "Restore: check the target"
-wait_for "Refused"
+wait_for "Restore: check the target" 30
+wait_for "Refused" 30
 keys Escape
 wait_for "Which disk should be overwritten"
 keys Escape
-wait_for "What to restore:"
+wait_for "What to restore:" 30
 keys Escape
 wait_for "Restore: choose an image"
 keys Escape
@@ -128,10 +130,10 @@ wait_for "What to do"
 # Verify: look on the image disk again, check the image in full
 keys v
 wait_for "Verify: choose an image"
-wait_for "Look on a filesystem (mounted read-only when chosen"
+wait_for "Look on a filesystem (mounted read-only when chosen" 30
 select_row "$n1 +ext4"
 keys Enter
-wait_for "Images found (1)"
+wait_for "Images found (1)" 30
 keys Enter
 wait_for "Check the image"
 keys Enter
