@@ -203,6 +203,25 @@ grep -v "^b'big.bin'" want.txt | diff - got.txt || fail "the undamaged files dif
 [ -s cmpl.txt ] || fail "the damaged file is whole"
 awk '$2 != 0 {bad=1} END {exit bad}' cmpl.txt || fail "the damaged file holds other than zeros where it differs"
 
+# ---- a hostile filesystem: a name holding '/', a directory linked inside itself -------------
+mkdir -p h/a/b; echo hi >h/a/b/evilXname; echo ok >h/a/ok
+truncate -s 16M h.img
+mke2fs -q -F -t ext4 -O ^metadata_csum -d h h.img   # no checksum to give the edit away
+debugfs -w -R "ln /a /a/b/loop" h.img >/dev/null 2>&1
+python3 - <<'PY'
+d = bytearray(open("h.img", "rb").read())
+i = d.find(b"evilXname"); assert i > 0
+d[i + 4] = ord("/")
+open("h.img", "wb").write(d)
+PY
+lb backup h.img h.lbi --quiet
+lb_expect_fail 3 'cannot be a file name \("evil/name"\)' files h.lbi /a/b
+mkdir -p hbox/to
+rc=0; lb extract h.lbi /a --to hbox/to 2>err.txt || rc=$?
+[ "$rc" = 3 ] || { cat err.txt; fail "extract of a hostile filesystem exited $rc"; }
+grep -q "^/a/b/loop: the directory holds itself" err.txt || { cat err.txt; fail "the loop is not named"; }
+[ "$(find hbox | wc -l)" = 5 ] && [ -f hbox/to/a/ok ] || { find hbox; fail "extract of a hostile filesystem made other than a, a/b, a/ok"; }
+
 # ---- nothing changed -----------------------------------------------------------------------
 [ "$(sum img.lbi)" = "$img_sum" ] || fail "the image changed"
 [ "$(sum src.img)" = "$src_sum" ] || fail "the source disk changed"
