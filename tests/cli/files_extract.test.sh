@@ -222,6 +222,20 @@ rc=0; lb extract h.lbi /a --to hbox/to 2>err.txt || rc=$?
 grep -q "^/a/b/loop: the directory holds itself" err.txt || { cat err.txt; fail "the loop is not named"; }
 [ "$(find hbox | wc -l)" = 5 ] && [ -f hbox/to/a/ok ] || { find hbox; fail "extract of a hostile filesystem made other than a, a/b, a/ok"; }
 
+# ---- a journal that needs recovery: files as e2fsck's recovery leaves them ------------------
+mkdir -p jr; printf 'old content\n' >jr/a.txt
+truncate -s 32M j.img
+mke2fs -q -F -t ext4 -b 4096 -d jr j.img
+blk=$(debugfs -R "bmap /a.txt 0" j.img 2>/dev/null)
+{ printf 'new content\n'; head -c 4084 /dev/zero; } >newblk
+printf 'jo\njw -b %s newblk\njc\n' "$blk" | debugfs -w -f - j.img >/dev/null 2>&1
+dumpe2fs -h j.img 2>/dev/null | grep -q needs_recovery || fail "debugfs wrote no journal"
+lb backup j.img j.lbi --quiet
+mkdir jo
+lb extract j.lbi /a.txt --to jo 2>err.txt
+grep -q "journal needed recovery: replayed in memory" err.txt || { cat err.txt; fail "no word of the journal"; }
+[ "$(cat jo/a.txt)" = "new content" ] || fail "the journal was not replayed: $(cat jo/a.txt)"
+
 # ---- nothing changed -----------------------------------------------------------------------
 [ "$(sum img.lbi)" = "$img_sum" ] || fail "the image changed"
 [ "$(sum src.img)" = "$src_sum" ] || fail "the source disk changed"
