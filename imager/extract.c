@@ -346,6 +346,8 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 out:
 	if (close(fd))
 		line(x, 1, "writing its copy failed: %s", strerror(errno));
+	if (x->stop)
+		unlinkat(dirfd, name, 0);   /* cancelled or full: no half file left looking whole */
 }
 
 static void do_symlink(struct ex *x, int dirfd, const char *name, const struct lb_fsr_stat *st)
