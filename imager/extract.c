@@ -280,7 +280,14 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 	uint64_t off = 0, bad = 0, bad_at = 0;
 	char why[1100] = "";
 	const char *first = st->nlink > 1 ? link_find(x, st->id) : NULL;
+	struct lb_err e = { 0 };
 	int fd;
+	/* a file that cannot be opened at all (encrypted, a broken inode) makes no copy, and
+	 * replaces nothing */
+	if (!first && lb_fsr_pread(x->f, st->id, x->buf, 0, 0, &e)) {
+		line(x, e.code != LB_EDAMAGED && e.code != LB_EIO, "cannot be read: %s", e.msg);
+		return;
+	}
 	if (make_room(x, dirfd, name, 0) < 0)
 		return;
 	if (first) {
