@@ -310,9 +310,9 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 		return;
 	}
 	while (off < st->size && !x->stop) {
-		struct lb_err e = { 0 };
 		uint64_t run, end;
 		int data;
+		lb_err_clear(&e);
 		if (lb_fsr_map(x->f, st->id, off, st->size, &data, &run, &e)) {
 			data = 1;   /* no map: read it all; what cannot be read is found so */
 			run = st->size - off;
