@@ -13,6 +13,28 @@
 #include "browse_image.h"
 #include "imgread.h"
 
+/* What is shown while the engine works (and below its dialogs: the screen before it is gone,
+ * so it must not stay the backdrop). */
+struct busy { const char *title; char line[300]; };
+
+static void busy_draw(void *ctx)
+{
+	struct busy *w = ctx;
+	if (ui_too_small()) return;
+	erase();
+	ui_frame(w->title, NULL);
+	ui_put(2, 2, COLS - 4, 0, 0, "%s", w->line);
+	refresh();
+}
+
+static void busy(struct busy *w, const char *title, const char *line)
+{
+	w->title = title;
+	snprintf(w->line, sizeof w->line, "%s", line);
+	ui_set_backdrop(busy_draw, w);
+	busy_draw(w);
+}
+
 /* ---- the partition ----------------------------------------------------------------------- */
 struct pp { struct bi *b; struct ui_list list; };
 
@@ -70,10 +92,10 @@ static int open_part(struct bi *b, int row)
 			 pt->fs[0] ? pt->fs : "unknown", pt->label[0] ? " " : "", pt->label);
 	}
 	struct lb_err err = { 0 };
-	erase();
-	ui_frame("Browse an image: partition", NULL);
-	ui_put(2, 2, COLS - 4, 0, 0, "Reading the filesystem of %s...", b->where);
-	refresh();
+	struct busy w;
+	char line[300];
+	snprintf(line, sizeof line, "Reading the filesystem of %s...", b->where);
+	busy(&w, "Browse an image: partition", line);
 	if (lb_fsr_open(&b->f, &b->dev, off, size, &err) != LB_OK) {
 		b->f = NULL;
 		ui_error("The files of this partition cannot be read.", &err);
@@ -233,6 +255,7 @@ void bi_copy(struct bi *b)
 		if (!browse("Copy to: choose a folder", b->dest[0] ? b->dest :
 			    app.images_dir ? app.images_dir : "/", 1, dest, sizeof dest))
 			goto out;
+		ui_set_backdrop(bi_draw, b);     /* the picker's screen is gone */
 		snprintf(b->dest, sizeof b->dest, "%s", dest);
 		if (dest_ok(dest)) break;
 	}
@@ -293,11 +316,9 @@ void flow_browse_image(void)
 	while (!ui_quit_signal &&
 	       pick_image("Browse an image: choose an image", b->image, sizeof b->image)) {
 		struct lb_err err = { 0 };
+		struct busy w;
 		tui_pass_forget(&b->pass);   /* another image may have been chosen */
-		erase();
-		ui_frame("Browse an image", NULL);
-		ui_put(2, 2, COLS - 4, 0, 0, "Reading the image's index...");
-		refresh();
+		busy(&w, "Browse an image", "Reading the image's index...");
 		if (lb_imgread_open(&b->r, b->image, tui_pass_ask, &b->pass, LB_IMGREAD_CACHE,
 				    &err) != LB_OK) {
 			b->r = NULL;

@@ -40,6 +40,7 @@ struct bi {
 
 /* The folder screen of an open filesystem; returns when the person leaves it (Esc). */
 void bi_files(struct bi *b);
+void bi_draw(void *ctx);     /* that screen (ctx: the struct bi), a backdrop for dialogs */
 /* Copies the marked entries (or, with none marked, the one under the cursor) to a folder the
  * person chooses, with progress and a result screen. Marks are cleared after a full copy. */
 void bi_copy(struct bi *b);

@@ -272,7 +272,7 @@ static void row(void *ctx, int i, int y, int x, int w, int sel)
 	       type_char(e->st.mode), size, t, name, S_ISDIR(e->st.mode) ? "/" : "");
 }
 
-static void draw(void *ctx)
+void bi_draw(void *ctx)
 {
 	struct bi *b = ctx;
 	if (ui_too_small()) return;
@@ -338,8 +338,8 @@ void bi_files(struct bi *b)
 	b->list.ctx = b;
 	load(b);
 	for (;;) {
-		ui_set_backdrop(draw, b);
-		draw(b);
+		ui_set_backdrop(bi_draw, b);
+		bi_draw(b);
 		int k = ui_getkey(-1);
 		if (k == ERR) break;
 		if (k == KEY_RESIZE) continue;
