@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
 		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
 		{ "export", cmd_export }, { "serve", cmd_serve },
+		{ "files", cmd_files }, { "extract", cmd_extract },
 	};
 	if (argc < 2)
 		return tui_main(argc, argv);
