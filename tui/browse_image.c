@@ -191,16 +191,19 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		title = "Copy cancelled";
 		fprintf(o, "Copy cancelled: only part of what was marked was copied; the file being "
 			"copied when it stopped may be incomplete.\n\n");
-	} else if (rc == LB_EDAMAGED) {
+	} else if (rc == LB_EDAMAGED || (rc == LB_EIO && (rep->failed || rep->text))) {
+		/* everything else was copied; what failed is named below */
 		title = "Copy finished with errors";
-		fprintf(o, "Copy finished, but %llu file%s could not be read (named below): the "
-			"image is damaged there.\n\n", (unsigned long long)rep->failed,
-			rep->failed == 1 ? "" : "s");
+		fprintf(o, "Copy finished, but %llu file%s could not be copied whole (named below)%s."
+			"\n\n", (unsigned long long)rep->failed, rep->failed == 1 ? "" : "s",
+			rep->damaged_bytes ? ": the image is damaged there, the copies hold zeros "
+			"where it could not be read" : "");
 	} else {
 		title = "Copy failed";
 		char m[sizeof err->msg];
 		snprintf(m, sizeof m, "%s", err->msg[0] ? err->msg : "(no details)");
-		fprintf(o, "The copy stopped: %s\n\n", lb_sanitize(m));
+		fprintf(o, "The copy %s: %s\n\n", rc == LB_EREFUSED ? "was refused, nothing was "
+			"copied" : "stopped", lb_sanitize(m));
 	}
 	fprintf(o, "From:   %s, %s\nTo:     %s\n", b->where, b->image, dest);
 	fprintf(o, "Copied: %llu file%s, %llu folder%s", (unsigned long long)rep->files,
@@ -212,12 +215,20 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 	if (rep->specials) fprintf(o, ", %llu special file%s", (unsigned long long)rep->specials,
 				   rep->specials == 1 ? "" : "s");
 	fprintf(o, ", %s\n", SZ(rep->bytes));
+	if (rep->skipped)
+		fprintf(o, "Not made: %llu device file%s, fifo%s or socket%s (only root can)\n",
+			(unsigned long long)rep->skipped, rep->skipped == 1 ? "" : "s",
+			rep->skipped == 1 ? "" : "s", rep->skipped == 1 ? "" : "s");
 	if (rep->failed || rep->text) {
-		fprintf(o, "\nCould not be read (%llu):\n", (unsigned long long)rep->failed);
+		fprintf(o, "\nCould not be copied (%llu)%s:\n", (unsigned long long)rep->failed,
+			rep->damaged_bytes ? ", unreadable in the image" : "");
 		put_lines(o, rep->text, "  ");
 	}
 	fprintf(o, "\nMarked:\n");
-	for (int i = 0; i < npaths; i++) put_lines(o, paths[i], "  ");
+	for (int i = 0; i < npaths; i++) {
+		char e[4 * PATH_MAX];
+		fprintf(o, "  %s\n", bi_escape(paths[i], e, sizeof e));
+	}
 	fclose(o);
 	result_screen(title, rc == LB_OK, text ? text : "");
 	free(text);

@@ -50,4 +50,6 @@ void bi_marks_total(const struct bi *b, uint64_t *files, uint64_t *bytes, int *e
 /* The path of entry i of the folder shown (malloc'd), or NULL for the ".." row. */
 char *bi_ent_path(const struct bi *b, int row);
 struct bi_ent *bi_row_ent(struct bi *b, int row);
+/* A path of the image's filesystem made printable (lb_fsr_escape) into out. */
+char *bi_escape(const char *path, char *out, size_t cap);
 #endif

@@ -114,6 +114,12 @@ char *bi_ent_path(const struct bi *b, int row)
 	return e ? join(b->cwd, e->name, e->len) : NULL;
 }
 
+char *bi_escape(const char *path, char *out, size_t cap)
+{
+	/* '/' is not escaped: a path's components are */
+	return lb_fsr_escape(path, strlen(path), out, cap);
+}
+
 /* ---- marks ------------------------------------------------------------------------------- */
 /* path lies inside the tree dir ("/a" holds "/a/b", not "/ab") */
 static int inside(const char *path, const char *dir)
@@ -247,8 +253,9 @@ static char type_char(uint32_t mode)
 	case S_IFBLK: return 'b';
 	case S_IFIFO: return 'p';
 	case S_IFSOCK: return 's';
+	case S_IFREG: return '-';
 	}
-	return '-';
+	return '?';               /* the listing could not stat it */
 }
 
 static void row(void *ctx, int i, int y, int x, int w, int sel)
@@ -261,8 +268,8 @@ static void row(void *ctx, int i, int y, int x, int w, int sel)
 	int s = path ? mark_state(b, path, NULL) : 0;
 	free(path);
 	char name[1100], size[24] = "", t[32];
-	snprintf(name, sizeof name, "%s", e->name);
-	lb_sanitize(name);        /* a file name is whatever the filesystem holds */
+	/* a name is whatever bytes the filesystem holds: escaped (\x1b), never sent raw */
+	lb_fsr_escape(e->name, e->len, name, sizeof name);
 	if (S_ISREG(e->st.mode)) fmt_size(e->st.size, size, sizeof size);
 	else if (S_ISLNK(e->st.mode)) snprintf(size, sizeof size, "link");
 	if (e->st.mtime) fmt_time((time_t)e->st.mtime, t, sizeof t);
@@ -280,11 +287,12 @@ void bi_draw(void *ctx)
 		 "Enter=Open  Backspace=Up  Space=Mark  c=Copy marked  Esc=Back  ?=Help");
 	int w = COLS - 4;
 	char cwd[1100];
-	snprintf(cwd, sizeof cwd, "%s", b->cwd);
-	lb_sanitize(cwd);
+	bi_escape(b->cwd, cwd, sizeof cwd);
 	ui_put(2, 2, w, A_BOLD, 0, "%s, %s", b->where, b->image);
 	ui_put(3, 2, w, A_BOLD, 0, "Folder: %s  (%d entr%s)", cwd, b->n, b->n == 1 ? "y" : "ies");
 	int y = 4;
+	const char *note = lb_fsr_note(b->f);
+	if (note) ui_put(y++, 2, w, ui_attr(UI_DIM), 0, "%s", note);
 	if (b->load_err[0]) ui_put(y++, 2, w, ui_attr(UI_DANGER), 0, "%s", b->load_err);
 	list_draw(&b->list, y + 1, 2, LINES - y - 5, w);
 	if (!b->n && !b->load_err[0]) ui_put(y + 2, 6, w - 4, ui_attr(UI_DIM), 0, "(empty folder)");
@@ -297,8 +305,8 @@ void bi_draw(void *ctx)
 		       b->nmarks, b->nmarks == 1 ? "y" : "ies", exact ? "" : "at least ",
 		       (unsigned long long)files, files == 1 ? "" : "s", SZ(bytes));
 	else
-		ui_put(LINES - 3, 2, w, ui_attr(UI_DIM), 0, "Nothing marked: Space marks a file or "
-		       "folder, c copies the marked ones (or the one highlighted).");
+		ui_put(LINES - 3, 2, w, ui_attr(UI_DIM), 0, "Nothing marked: Space marks, c copies "
+		       "what is marked or highlighted.");
 	refresh();
 }
 
