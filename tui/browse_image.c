@@ -174,6 +174,43 @@ static void put_lines(FILE *o, const char *text, const char *indent)
 	}
 }
 
+/* The result screen cuts lines at its width: long ones (an error naming a path, a deep file
+ * in the report) are wrapped here instead, at a space where there is one, each continuation
+ * indented under its line. Counts bytes, not columns: these texts are mostly ASCII. */
+static char *wrap_text(const char *text, size_t w)
+{
+	char *out = NULL;
+	size_t ol = 0;
+	FILE *o = open_memstream(&out, &ol);
+	if (!o) return NULL;
+	if (w < 20) w = 20;
+	while (*text) {
+		size_t n = strcspn(text, "\n"), ind = strspn(text, " "), pre = 0;
+		const char *l = text;
+		text += n + (text[n] == '\n');
+		if (ind + 2 > w / 2) ind = 0;
+		for (;;) {
+			size_t room = w - pre, take = n;
+			if (take > room) {
+				take = room;
+				while (take > room / 2 && l[take] != ' ') take--;
+				if (l[take] != ' ') {       /* no space: cut, but not inside a character */
+					take = room;
+					while (take > 1 && ((unsigned char)l[take] & 0xc0) == 0x80) take--;
+				}
+			}
+			fprintf(o, "%*s%.*s\n", (int)pre, "", (int)take, l);
+			l += take;
+			n -= take;
+			while (n && *l == ' ') { l++; n--; }
+			if (!n) break;
+			pre = ind + 2;
+		}
+	}
+	fclose(o);
+	return out;
+}
+
 static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		   const struct lb_err *err, const struct lb_extract_report *rep, int cancelled)
 {
@@ -202,6 +239,8 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		title = "Copy failed";
 		char m[sizeof err->msg];
 		snprintf(m, sizeof m, "%s", err->msg[0] ? err->msg : "(no details)");
+		char *cli = strstr(m, " (--");   /* a hint at a command-line option: not here */
+		if (cli) *cli = 0;
 		fprintf(o, "The copy %s: %s\n\n", rc == LB_EREFUSED ? "was refused, nothing was "
 			"copied" : "stopped", lb_sanitize(m));
 	}
@@ -230,7 +269,9 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		fprintf(o, "  %s\n", bi_escape(paths[i], e, sizeof e));
 	}
 	fclose(o);
-	result_screen(title, rc == LB_OK, text ? text : "");
+	char *wrapped = text ? wrap_text(text, (size_t)(COLS - 4)) : NULL;
+	result_screen(title, rc == LB_OK, wrapped ? wrapped : text ? text : "");
+	free(wrapped);
 	free(text);
 }
 

@@ -4,8 +4,8 @@
 # to a folder chosen in the picker and compared with the originals; the result names what was
 # marked. A name holding an escape sequence is shown harmlessly, a folder of 300 entries
 # scrolls, a read-only destination is refused, a file already at the destination is not
-# replaced, and an encrypted image asks for its passphrase (a wrong one is said as such).
-# The image is never changed.
+# replaced, an encrypted image asks for its passphrase (a wrong one is said as such), and a
+# damaged chunk under a file names that file in the result. The images are never changed.
 . "$(dirname "$0")/lib.sh"
 need sgdisk mke2fs cmp
 S=$W/stage
@@ -19,7 +19,7 @@ printf 'x' >"$S/$(printf 'bad\033[2Jname')"
 for i in $(seq -w 1 300); do echo "$i" >"$S/many/f$i"; done
 truncate -s 64M "$W/disk.img"
 sgdisk -n1:2048:+40M -t1:8300 -c1:data "$W/disk.img" >/dev/null
-mke2fs -q -t ext4 -L data -E offset=1048576 -d "$S" "$W/disk.img" 40M
+mke2fs -q -t ext4 -b 4096 -L data -E offset=1048576 -d "$S" "$W/disk.img" 40M
 "$LIFEBOAT" backup "$W/disk.img" "$W/images/disk.lbi" --quiet || fail "backup failed"
 printf 'browse secret\n' >"$W/key"
 "$LIFEBOAT" backup "$W/disk.img" "$W/enc/enc.lbi" --key-file "$W/key" --quiet ||
@@ -88,6 +88,7 @@ wait_for "Folder: /  ("
 select_row "my file.txt"
 keys Space
 wait_for "Marked: 3 entries, 4 files"
+screen_trim
 screen | grep -F "my file.txt" | grep -qF "[*]" || fail "my file.txt not shown as marked"
 
 # the destination: first a read-only folder (refused), then $W/out
@@ -121,6 +122,7 @@ keys Up Enter
 wait_for "Copy 3 entries"
 keys y
 wait_for "Copy finished" 60
+screen_trim                            # in the log: what the result says
 expect "everything marked was copied"
 expect "To:     $W/out"
 expect "Copied: 4 files"
@@ -145,6 +147,7 @@ keys Enter
 wait_for "Copy 1 entry"
 keys y
 wait_for "Copy failed" 60
+screen_trim
 expect "my file.txt"
 [ "$(cat "$W/out/my file.txt")" = changed ] || fail "an existing file was replaced"
 keys Enter
@@ -179,6 +182,65 @@ keys Enter
 wait_for "Folder: /  ("
 expect "photos/"
 keys Escape
+wait_for "Which partition's files do you want to see?"
+keys Escape
+wait_for "Images found (1)"
+keys Escape
+wait_for "What to do"
+tui_quit
+
+# a damaged chunk under photos/a.jpg: the rest is copied, a.jpg is named (zeros where unreadable)
+mkdir "$W/bad" "$W/out2"
+cp "$W/images/disk.lbi" "$W/bad/bad.lbi"
+dd if="$W/disk.img" of="$W/part.img" bs=1M skip=1 count=40 status=none
+blk=$(debugfs -R "bmap /photos/a.jpg 180" "$W/part.img" 2>/dev/null)
+[ -n "$blk" ] && [ "$blk" -gt 0 ] || fail "no block for a.jpg"
+python3 - "$W/bad/bad.lbi" $((1048576 + blk * 4096)) <<'PY' || fail "no chunk found to damage"
+import struct, sys
+f = open(sys.argv[1], "r+b"); data = f.read(); want = int(sys.argv[2]); pos = 64
+while pos + 40 <= len(data):
+    typ, off, length, stored = data[pos + 4], *struct.unpack("<Q", data[pos+8:pos+16]), \
+        *struct.unpack("<I", data[pos+20:pos+24]), *struct.unpack("<I", data[pos+24:pos+28])
+    if typ == 2 and off <= want < off + length and stored > 64:
+        p = pos + 40 + stored // 2; f.seek(p); f.write(bytes([data[p] ^ 0x55])); sys.exit(0)
+    pos += 40 + stored
+sys.exit(1)
+PY
+tui_start --disk "$W/disk.img" --images-dir "$W/bad"
+wait_for "What to do"
+keys f
+wait_for "Images found (1)"
+keys Enter
+wait_for "Which partition's files do you want to see?"
+keys Enter
+wait_for "Folder: /  ("
+select_row "photos/"
+keys Space
+wait_for "Marked: 1 entry, 1 file"
+keys c
+wait_for "Copy to: choose a folder"
+keys Down Enter
+wait_for "Folder: $W"
+select_row "out2/"
+keys Enter
+wait_for "Folder: $W/out2"
+keys Enter
+wait_for "Copy 1 entry"
+keys y
+wait_for "Copy finished with errors" 60
+screen_trim
+expect "could not be copied whole"
+expect "Could not be copied (1)"
+expect "a.jpg"
+[ -f "$W/out2/photos/a.jpg" ] || fail "a.jpg was not copied at all"
+[ "$(stat -c %s "$W/out2/photos/a.jpg")" = "$(stat -c %s "$S/photos/a.jpg")" ] ||
+	fail "a.jpg has the wrong size"
+! cmp -s "$S/photos/a.jpg" "$W/out2/photos/a.jpg" || fail "a.jpg copied whole from a damaged chunk"
+keys Enter
+wait_for "Marked: 1 entry"                # not a full copy: the marks stay
+keys Escape
+wait_for "Leave this filesystem?"
+keys y
 wait_for "Which partition's files do you want to see?"
 keys Escape
 wait_for "Images found (1)"
