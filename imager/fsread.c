@@ -277,6 +277,11 @@ int lb_fsr_lookup(struct lb_fsr *f, const char *path, struct lb_fsr_stat *st, st
 				goto out;
 			continue;
 		}
+		if (slash && !S_ISDIR(fd.st.mode)) {
+			rc = lb_fail(err, LB_ENOENT, "%s: \"%.*s\" is not a directory", path,
+			             (int)(rest - todo), todo);
+			goto out;
+		}
 		if (depth == MAX_DEPTH) {
 			rc = lb_fail(err, LB_EUNSUPPORTED, "%s: more than %d levels deep", path, MAX_DEPTH);
 			goto out;

@@ -93,8 +93,10 @@ int cli_fsr_open(struct cli_fsr *c, const char *cmd, const char *image, int part
 		cli_fsr_close(c);
 		return cli_error(&err);
 	}
-	if (lb_fsr_note(c->f))
+	if (lb_fsr_note(c->f) && c->part)
 		fprintf(stderr, "lifeboat %s: partition %d: %s\n", cmd, c->part, lb_fsr_note(c->f));
+	else if (lb_fsr_note(c->f))
+		fprintf(stderr, "lifeboat %s: the filesystem: %s\n", cmd, lb_fsr_note(c->f));
 	return 0;
 }
 
