@@ -151,7 +151,7 @@ static int dest_ok(const char *dir)
 
 /* The extract's progress drawn as the partition being read ("Now: Partition 2 (ext4 ...),
  * files"), not as the disk areas of a backup. */
-struct cp { struct prog pr; int part; };
+struct cp { struct prog pr; int part; uint64_t total; };
 
 static int copy_progress(void *ctx, const struct lb_progress *p)
 {
@@ -159,6 +159,10 @@ static int copy_progress(void *ctx, const struct lb_progress *p)
 	struct lb_progress q = *p;
 	q.part = c->part;
 	q.method = "files";
+	/* the extract does not count ahead; the bytes marked (counted when marking) give the bar
+	 * its end, pushed out when a tree turns out larger than counted */
+	if (!q.total) q.total = q.done > c->total ? q.done : c->total;
+	if (q.rate > 0 && q.total > q.done) q.eta = (double)(q.total - q.done) / q.rate;
 	return prog_cb(&c->pr, &q);
 }
 
@@ -331,6 +335,7 @@ void bi_copy(struct bi *b)
 	char from[PATH_MAX + 240];
 	snprintf(from, sizeof from, "%s, %s", b->where, b->image);
 	c.part = b->part;
+	c.total = bytes;
 	c.pr.title = "Copying files";
 	c.pr.from = from;
 	c.pr.to = shown;
