@@ -312,6 +312,7 @@ void bi_copy(struct bi *b)
 			    app.images_dir ? app.images_dir : "/", 1, dest, sizeof dest))
 			goto out;
 		ui_set_backdrop(bi_draw, b);     /* the picker's screen is gone */
+		bi_draw(b);
 		snprintf(b->dest, sizeof b->dest, "%s", dest);
 		if (dest_ok(dest)) break;
 	}
@@ -325,8 +326,9 @@ void bi_copy(struct bi *b)
 			 SZ(fr), exact ? "" : "at least ", SZ(bytes));
 		if (!ui_confirm("Not enough space", q, 1)) goto out;
 	}
-	snprintf(q, sizeof q, "Copy %d entr%s (%s%s) to %s?\n\nFiles that already exist there are "
-		 "not replaced; nothing is written to the image.", npaths, npaths == 1 ? "y" : "ies",
+	snprintf(q, sizeof q, "Copy %d entr%s (%s%s) to %s?\n\nNothing there is replaced: if one "
+		 "of these names is already in that folder, nothing is copied. Nothing is written to "
+		 "the image.", npaths, npaths == 1 ? "y" : "ies",
 		 exact ? "" : "at least ", SZ(bytes), shown);
 	if (!ui_confirm("Copy", q, 0)) goto out;
 
