@@ -4,7 +4,7 @@
 # to a folder chosen in the picker and compared with the originals; the result names what was
 # marked. A name holding an escape sequence is shown harmlessly, a folder of 300 entries
 # scrolls, a read-only destination is refused, a file already at the destination is not
-# replaced, an encrypted image asks for its passphrase (a wrong one is said as such), and a
+# replaced, a copy is cancelled, an encrypted image asks for its passphrase (a wrong one is said as such), and a
 # damaged chunk under a file names that file in the result. The images are never changed.
 . "$(dirname "$0")/lib.sh"
 need sgdisk mke2fs cmp
@@ -17,9 +17,10 @@ echo "spaced out" >"$S/my file.txt"
 head -c 1500000 /dev/urandom >"$S/photos/a.jpg"
 printf 'x' >"$S/$(printf 'bad\033[2Jname')"
 for i in $(seq -w 1 300); do echo "$i" >"$S/many/f$i"; done
-truncate -s 64M "$W/disk.img"
-sgdisk -n1:2048:+40M -t1:8300 -c1:data "$W/disk.img" >/dev/null
-mke2fs -q -t ext4 -b 4096 -L data -E offset=1048576 -d "$S" "$W/disk.img" 40M
+head -c 120M /dev/urandom >"$S/big.bin"    # about a second to copy: long enough to cancel
+truncate -s 200M "$W/disk.img"
+sgdisk -n1:2048:+180M -t1:8300 -c1:data "$W/disk.img" >/dev/null
+mke2fs -q -t ext4 -b 4096 -L data -E offset=1048576 -d "$S" "$W/disk.img" 180M
 "$LIFEBOAT" backup "$W/disk.img" "$W/images/disk.lbi" --quiet || fail "backup failed"
 printf 'browse secret\n' >"$W/key"
 "$LIFEBOAT" backup "$W/disk.img" "$W/enc/enc.lbi" --key-file "$W/key" --quiet ||
@@ -152,6 +153,26 @@ expect "my file.txt"
 [ "$(cat "$W/out/my file.txt")" = changed ] || fail "an existing file was replaced"
 keys Enter
 wait_for "Folder: /  ("
+
+# the copy is cancelled (Esc asks first): the result says so, not that it finished
+select_row "big.bin"
+keys c
+wait_for "Copy to: choose a folder"
+keys Enter
+wait_for "Copy 1 entry (120 MiB)"
+keys y
+keys Escape
+wait_for "Stop now?" 20
+expect "Copying files"
+expect "Cancelling keeps what was copied so far"
+keys y
+wait_for "Copy cancelled" 20
+screen_trim
+expect "only part of what was marked was copied"
+expect_not "everything marked was copied"
+! cmp -s "$S/big.bin" "$W/out/big.bin" || fail "the cancelled copy is whole"
+keys Enter
+wait_for "Folder: /  ("
 keys Escape
 wait_for "Which partition's files do you want to see?"
 keys Escape
@@ -192,7 +213,7 @@ tui_quit
 # a damaged chunk under photos/a.jpg: the rest is copied, a.jpg is named (zeros where unreadable)
 mkdir "$W/bad" "$W/out2"
 cp "$W/images/disk.lbi" "$W/bad/bad.lbi"
-dd if="$W/disk.img" of="$W/part.img" bs=1M skip=1 count=40 status=none
+dd if="$W/disk.img" of="$W/part.img" bs=1M skip=1 count=180 status=none
 blk=$(debugfs -R "bmap /photos/a.jpg 180" "$W/part.img" 2>/dev/null)
 [ -n "$blk" ] && [ "$blk" -gt 0 ] || fail "no block for a.jpg"
 python3 - "$W/bad/bad.lbi" $((1048576 + blk * 4096)) <<'PY' || fail "no chunk found to damage"
