@@ -280,7 +280,14 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 	uint64_t off = 0, bad = 0, bad_at = 0;
 	char why[1100] = "";
 	const char *first = st->nlink > 1 ? link_find(x, st->id) : NULL;
+	struct lb_err e = { 0 };
 	int fd;
+	/* a file that cannot be opened at all (encrypted, a broken inode) makes no copy, and
+	 * replaces nothing */
+	if (!first && lb_fsr_pread(x->f, st->id, x->buf, 0, 0, &e)) {
+		line(x, e.code != LB_EDAMAGED && e.code != LB_EIO, "cannot be read: %s", e.msg);
+		return;
+	}
 	if (make_room(x, dirfd, name, 0) < 0)
 		return;
 	if (first) {
@@ -303,9 +310,9 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 		return;
 	}
 	while (off < st->size && !x->stop) {
-		struct lb_err e = { 0 };
 		uint64_t run, end;
 		int data;
+		lb_err_clear(&e);
 		if (lb_fsr_map(x->f, st->id, off, st->size, &data, &run, &e)) {
 			data = 1;   /* no map: read it all; what cannot be read is found so */
 			run = st->size - off;
@@ -346,6 +353,8 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 out:
 	if (close(fd))
 		line(x, 1, "writing its copy failed: %s", strerror(errno));
+	if (x->stop)
+		unlinkat(dirfd, name, 0);   /* cancelled or full: no half file left looking whole */
 }
 
 static void do_symlink(struct ex *x, int dirfd, const char *name, const struct lb_fsr_stat *st)

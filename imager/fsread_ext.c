@@ -86,6 +86,20 @@ static int check_ino(struct extfs *x, uint64_t id, struct lb_err *err)
 	return 0;
 }
 
+/* fscrypt: names and contents are ciphertext without the user's key; never given as data */
+static int not_encrypted(struct extfs *x, uint64_t id, const char *what, struct lb_err *err)
+{
+	struct ext2_inode in;
+	errcode_t rc = ext2fs_read_inode(x->fs, (ext2_ino_t)id, &in);
+	if (rc)
+		return lb_fail(err, LB_EDAMAGED, "inode %llu cannot be read: %s",
+		               (unsigned long long)id, msg(rc));
+	if (in.i_flags & EXT4_ENCRYPT_FL)
+		return lb_fail(err, LB_EUNSUPPORTED, "%s (inode %llu) is encrypted (ext4 fscrypt): "
+		               "Lifeboat cannot decrypt it", what, (unsigned long long)id);
+	return 0;
+}
+
 /* seconds and nanoseconds of an ext4 time: 32 signed bits, and in large inodes 2 epoch bits
  * above them and the nanoseconds */
 static void ext_time(uint32_t lo, const uint32_t *extra, int64_t *s, uint32_t *ns)
@@ -185,7 +199,7 @@ static int ext_readdir(void *fs, uint64_t id,
 	struct dirctx c = { x, fn, ctx, 0 };
 	errcode_t rc;
 	int r;
-	if ((r = check_ino(x, id, err)))
+	if ((r = check_ino(x, id, err)) || (r = not_encrypted(x, id, "the directory", err)))
 		return r;
 	rc = ext2fs_dir_iterate2(x->fs, (ext2_ino_t)id, 0, NULL, dir_cb, &c);
 	if (c.rc)
@@ -204,7 +218,7 @@ static int open_file(struct extfs *x, uint64_t id, struct lb_err *err)
 	if (x->file && x->file_ino == id)
 		return 0;
 	close_file(x);
-	if ((r = check_ino(x, id, err)))
+	if ((r = check_ino(x, id, err)) || (r = not_encrypted(x, id, "the file", err)))
 		return r;
 	if ((rc = ext2fs_file_open(x->fs, (ext2_ino_t)id, 0, &x->file))) {
 		x->file = NULL;
@@ -346,6 +360,9 @@ static int ext_readlink(void *fs, uint64_t id, char *buf, size_t cap, struct lb_
 	if ((rc = ext2fs_read_inode(x->fs, (ext2_ino_t)id, &in)))
 		return lb_fail(err, LB_EDAMAGED, "inode %llu cannot be read: %s",
 		               (unsigned long long)id, msg(rc));
+	if (in.i_flags & EXT4_ENCRYPT_FL)
+		return lb_fail(err, LB_EUNSUPPORTED, "symbolic link (inode %llu) is encrypted (ext4 "
+		               "fscrypt): Lifeboat cannot decrypt it", (unsigned long long)id);
 	if (!LINUX_S_ISLNK(in.i_mode))
 		return lb_fail(err, LB_EUSAGE, "inode %llu is not a symbolic link",
 		               (unsigned long long)id);

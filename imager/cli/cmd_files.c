@@ -239,8 +239,17 @@ int cmd_files(int argc, char **argv)
 		cli_json_str(stdout, argc - optind == 2 ? argv[optind + 1] : "/");
 		printf(", \"entries\": [");
 	}
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < l.n; i++) {
 		json ? print_json(c.f, &l.v[i], i == 0) : print_text(c.f, &l.v[i]);
+		if (!l.v[i].st.mode && !rd) {
+			/* listed as unreadable: say why, and fail once the rest is listed */
+			char esc[400];
+			lb_fsr_stat(c.f, l.v[i].st.id, &st, &err);
+			lb_fsr_escape(l.v[i].name, l.v[i].len, esc, sizeof esc);
+			lb_context(&err, "%s", esc);
+			rd = err.code ? err.code : LB_EDAMAGED;
+		}
+	}
 	if (json)
 		printf("%s]}\n", l.n ? "\n  " : "");
 	if (fflush(stdout) || ferror(stdout)) {

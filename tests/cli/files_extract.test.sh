@@ -162,6 +162,18 @@ lb_expect_fail 1 'no "nope"' extract img.lbi /nope --to no
 lb_expect_fail 2 "needs --to" extract img.lbi /boot
 [ -z "$(ls -A box/outside)" ] || fail "something was written to box/outside"
 
+# not root: no owners, no devices (named, not a failure); set-id bits and fifos still made
+if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
+	mkdir nr; chmod 777 nr; chmod o+rx . ; chmod o+r img.lbi
+	runuser -u nobody -- "$LIFEBOAT" extract img.lbi /bin /dev /owned.txt --to nr 2>err.txt ||
+		{ cat err.txt; fail "extract as nobody"; }
+	grep -q "^/dev/null1: a character device: not made (only root can)" err.txt || { cat err.txt; fail "the device not made is not named"; }
+	[ ! -e nr/dev/null1 ] && [ -p nr/dev/fifo ] || fail "as nobody: device made or fifo not"
+	[ "$(stat -c %a nr/bin/suid)" = 4755 ] || fail "as nobody: set-uid bit lost"
+	[ "$(stat -c %U nr/owned.txt)" = nobody ] || fail "as nobody: owner"
+	chmod o-r img.lbi
+fi
+
 # ---- several filesystems: --partition is needed, and the choices are listed ----------------
 cp src.img two.img
 sgdisk -n3:0:+8M -t3:0700 two.img >/dev/null
