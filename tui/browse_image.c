@@ -230,8 +230,9 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		fprintf(o, "Copy finished: everything marked was copied.\n\n");
 	else if (cancelled || rc == LB_ECANCELLED) {
 		title = "Copy cancelled";
-		fprintf(o, "Copy cancelled: only part of what was marked was copied; the file being "
-			"copied when it stopped may be incomplete.\n\n");
+		fprintf(o, "Copy cancelled: only part of what was marked was copied (counted below); "
+			"the file being copied when it stopped was removed, not left half "
+			"written.\n\n");
 	} else if (rc == LB_EDAMAGED || (rc == LB_EIO && (rep->failed || rep->text))) {
 		/* everything else was copied; what failed is named below */
 		title = "Copy finished with errors";
@@ -341,8 +342,8 @@ void bi_copy(struct bi *b)
 	c.pr.title = "Copying files";
 	c.pr.from = from;
 	c.pr.to = shown;
-	c.pr.cancel_text = "Cancelling keeps what was copied so far; the file being copied may be "
-			   "incomplete.";
+	c.pr.cancel_text = "Cancelling keeps the files copied so far; the one being copied is "
+			   "removed.";
 	c.pr.help = "browse-image";
 	if (b->part && b->info->nparts) { c.pr.nparts = b->info->nparts; c.pr.parts = b->info->parts; }
 	struct lb_extract_opts o;

@@ -164,13 +164,13 @@ keys y
 keys Escape
 wait_for "Stop now?" 20
 expect "Copying files"
-expect "Cancelling keeps what was copied so far"
+expect "Cancelling keeps the files copied so far"
 keys y
 wait_for "Copy cancelled" 20
 screen_trim
 expect "only part of what was marked was copied"
 expect_not "everything marked was copied"
-! cmp -s "$S/big.bin" "$W/out/big.bin" || fail "the cancelled copy is whole"
+[ ! -e "$W/out/big.bin" ] || fail "a half-copied file was left"
 keys Enter
 wait_for "Folder: /  ("
 keys Escape
