@@ -8,8 +8,9 @@
 #include "fsread.h"
 #include "ui.h"
 
-/* One entry of the folder shown; name: the filesystem's bytes (no '/', no NUL). */
-struct bi_ent { char *name; size_t len; struct lb_fsr_stat st; };
+/* One entry of the folder shown; name: the filesystem's bytes (no '/', no NUL). link: a
+ * symlink's target, read when its row is first drawn (NULL before; "" when unreadable). */
+struct bi_ent { char *name; size_t len; struct lb_fsr_stat st; char *link; };
 
 /* A marked file or tree, by its path from the root ("/a/b"). Trees are counted when marked
  * (files and bytes) so the status line can say how much a copy is; counted = 0 when the walk

@@ -20,7 +20,7 @@ static const struct ui_key keys[] = {
 /* ---- the folder's entries ------------------------------------------------------------------ */
 static void free_ents(struct bi *b)
 {
-	for (int i = 0; i < b->n; i++) free(b->v[i].name);
+	for (int i = 0; i < b->n; i++) { free(b->v[i].name); free(b->v[i].link); }
 	free(b->v);
 	b->v = NULL;
 	b->n = 0;
@@ -46,6 +46,7 @@ static int collect_one(void *ctx, const char *name, size_t len, const struct lb_
 	b->v[b->n].name = n;
 	b->v[b->n].len = len;
 	b->v[b->n].st = *st;
+	b->v[b->n].link = NULL;
 	b->n++;
 	return 0;
 }
@@ -275,8 +276,22 @@ static void row(void *ctx, int i, int y, int x, int w, int sel)
 	if (e->st.mtime) fmt_time((time_t)e->st.mtime, t, sizeof t);
 	else snprintf(t, sizeof t, "-");
 	if (s && !sel) a = ui_attr(UI_OK);
-	ui_put(y, x, w, a, 1, " %s %c %10s  %-16s  %s%s", s == 2 ? "[*]" : s == 1 ? "[+]" : "[ ]",
-	       type_char(e->st.mode), size, t, name, S_ISDIR(e->st.mode) ? "/" : "");
+	char target[1100] = "";
+	if (S_ISLNK(e->st.mode)) {
+		/* read for the rows shown only: a folder of many links is not read link by link */
+		if (!e->link) {
+			char buf[4096];
+			struct lb_err err = { 0 };
+			e->link = strdup(lb_fsr_readlink(b->f, e->st.id, buf, sizeof buf, &err) == LB_OK ?
+					 buf : "");
+		}
+		if (e->link && e->link[0]) {
+			memcpy(target, " -> ", 4);
+			lb_fsr_escape(e->link, strlen(e->link), target + 4, sizeof target - 4);
+		}
+	}
+	ui_put(y, x, w, a, 1, " %s %c %10s  %-16s  %s%s%s", s == 2 ? "[*]" : s == 1 ? "[+]" : "[ ]",
+	       type_char(e->st.mode), size, t, name, S_ISDIR(e->st.mode) ? "/" : "", target);
 }
 
 void bi_draw(void *ctx)

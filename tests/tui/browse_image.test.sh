@@ -14,6 +14,7 @@ echo "the report" >"$S/docs/report.txt"
 head -c 200000 /dev/urandom >"$S/docs/deep/nested/leaf.bin"
 seq 1 5000 >"$S/docs/deep/list.txt"
 echo "spaced out" >"$S/my file.txt"
+ln -s docs/report.txt "$S/to-report"
 head -c 1500000 /dev/urandom >"$S/photos/a.jpg"
 printf 'x' >"$S/$(printf 'bad\033[2Jname')"
 for i in $(seq -w 1 300); do echo "$i" >"$S/many/f$i"; done
@@ -41,10 +42,10 @@ select_row() {
 
 tui_start --disk "$W/disk.img" --images-dir "$W/images"
 wait_for "What to do"
-expect "Browse an image"
+wait_for "Browse an image"
 keys f
 wait_for "Images found (1)"
-expect "disk.lbi"
+wait_for "disk.lbi"
 keys Enter
 wait_for "Which partition's files do you want to see?"
 screen | grep -qE '1 +ext4 +data' || fail "partition 1 (ext4 data) not listed"
@@ -54,17 +55,18 @@ keys Escape
 wait_for "Which partition's files do you want to see?"
 keys Enter
 wait_for "Folder: /  ("
-expect "partition 1 (ext4 data)"
-expect "docs/"
-expect "my file.txt"
-expect 'bad\x1b[2Jname'               # ESC shown escaped: the screen was not cleared
-expect "Nothing marked"
+wait_for "partition 1 (ext4 data)"
+wait_for "docs/"
+wait_for "my file.txt"
+wait_for 'bad\x1b[2Jname'               # ESC shown escaped: the screen was not cleared
+wait_for "Nothing marked"
+wait_for "to-report -> docs/report.txt"
 
 # a big folder scrolls
 select_row "many/"
 keys Enter
 wait_for "Folder: /many  (300 entries)"
-expect "f001"
+wait_for "f001"
 expect_not "f300"
 for _ in $(seq 25); do keys NPage; done
 wait_for "f300"
@@ -77,7 +79,7 @@ screen | grep '^ *>' | grep -qF "many/" || fail "the cursor is not on the folder
 select_row "docs/"
 keys Enter
 wait_for "Folder: /docs  (2 entries)"
-expect "..  (up one level)"
+wait_for "..  (up one level)"
 select_row "deep/"
 keys Space
 wait_for "Marked: 1 entry, 2 files"
@@ -101,7 +103,7 @@ if mount -t tmpfs -o ro,size=1m lbtest "$W/ro" 2>/dev/null; then
 fi
 keys c
 wait_for "Copy to: choose a folder"
-expect "Folder: $W/images"
+wait_for "Folder: $W/images"
 keys Down Enter                       # ..
 wait_for "Folder: $W"
 if [ $ro = 1 ]; then
@@ -124,12 +126,12 @@ wait_for "Copy 3 entries"
 keys y
 wait_for "Copy finished" 60
 screen_trim                            # in the log: what the result says
-expect "everything marked was copied"
-expect "To:     $W/out"
-expect "Copied: 4 files"
-expect "/docs/deep"
-expect "/docs/report.txt"
-expect "/my file.txt"
+wait_for "everything marked was copied"
+wait_for "To:     $W/out"
+wait_for "Copied: 4 files"
+wait_for "/docs/deep"
+wait_for "/docs/report.txt"
+wait_for "/my file.txt"
 cmp "$S/docs/deep/nested/leaf.bin" "$W/out/deep/nested/leaf.bin" || fail "leaf.bin differs"
 cmp "$S/docs/deep/list.txt" "$W/out/deep/list.txt" || fail "list.txt differs"
 cmp "$S/docs/report.txt" "$W/out/report.txt" || fail "report.txt differs"
@@ -143,13 +145,13 @@ echo "changed" >"$W/out/my file.txt"
 select_row "my file.txt"
 keys c
 wait_for "Copy to: choose a folder"
-expect "Folder: $W/out"               # the last destination is offered again
+wait_for "Folder: $W/out"               # the last destination is offered again
 keys Enter
 wait_for "Copy 1 entry"
 keys y
 wait_for "Copy failed" 60
 screen_trim
-expect "my file.txt"
+wait_for "my file.txt"
 [ "$(cat "$W/out/my file.txt")" = changed ] || fail "an existing file was replaced"
 keys Enter
 wait_for "Folder: /  ("
@@ -163,12 +165,12 @@ wait_for "Copy 1 entry (120 MiB)"
 keys y
 keys Escape
 wait_for "Stop now?" 20
-expect "Copying files"
-expect "Cancelling keeps the files copied so far"
+wait_for "Copying files"
+wait_for "Cancelling keeps the files copied so far"
 keys y
 wait_for "Copy cancelled" 20
 screen_trim
-expect "only part of what was marked was copied"
+wait_for "only part of what was marked was copied"
 expect_not "everything marked was copied"
 [ ! -e "$W/out/big.bin" ] || fail "a half-copied file was left"
 keys Enter
@@ -201,7 +203,7 @@ keys Enter
 wait_for "Which partition's files do you want to see?"
 keys Enter
 wait_for "Folder: /  ("
-expect "photos/"
+wait_for "photos/"
 keys Escape
 wait_for "Which partition's files do you want to see?"
 keys Escape
@@ -250,9 +252,9 @@ wait_for "Copy 1 entry"
 keys y
 wait_for "Copy finished with errors" 60
 screen_trim
-expect "could not be copied whole"
-expect "Could not be copied (1)"
-expect "a.jpg"
+wait_for "could not be copied whole"
+wait_for "Could not be copied (1)"
+wait_for "a.jpg"
 [ -f "$W/out2/photos/a.jpg" ] || fail "a.jpg was not copied at all"
 [ "$(stat -c %s "$W/out2/photos/a.jpg")" = "$(stat -c %s "$S/photos/a.jpg")" ] ||
 	fail "a.jpg has the wrong size"
