@@ -299,7 +299,7 @@ void bi_draw(void *ctx)
 	struct bi *b = ctx;
 	if (ui_too_small()) return;
 	ui_frame("Browse an image: files",
-		 "Enter=Open  Backspace=Up  Space=Mark  c=Copy marked  Esc=Back  ?=Help");
+		 "Enter=Open  Bksp=Up  Space=Mark  c=Copy  Esc=Back  ?=Help");
 	int w = COLS - 4;
 	char cwd[1100];
 	bi_escape(b->cwd, cwd, sizeof cwd);
