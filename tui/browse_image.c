@@ -158,11 +158,13 @@ static int copy_progress(void *ctx, const struct lb_progress *p)
 	struct cp *c = ctx;
 	struct lb_progress q = *p;
 	q.part = c->part;
-	q.method = "files";
-	/* the extract does not count ahead; the bytes marked (counted when marking) give the bar
-	 * its end, pushed out when a tree turns out larger than counted */
-	if (!q.total) q.total = q.done > c->total ? q.done : c->total;
-	if (q.rate > 0 && q.total > q.done) q.eta = (double)(q.total - q.done) / q.rate;
+	q.method = p->phase == LB_PHASE_PLAN ? "adding up the sizes" : "files";
+	/* the extract counts ahead (the plan phase); should it not, the bytes marked (counted
+	 * when marking) give the bar its end, pushed out when a tree is larger than counted */
+	if (p->phase == LB_PHASE_COPY && !q.total) {
+		q.total = q.done > c->total ? q.done : c->total;
+		if (q.rate > 0 && q.total > q.done) q.eta = (double)(q.total - q.done) / q.rate;
+	}
 	return prog_cb(&c->pr, &q);
 }
 

@@ -165,6 +165,7 @@ wait_for "Copy 1 entry (120 MiB)"
 keys y
 keys Escape
 wait_for "Stop now?" 20
+screen_trim
 wait_for "Copying files"
 wait_for "Cancelling keeps the files copied so far"
 keys y
