@@ -39,13 +39,21 @@ loop_up() {
 	LOOPS="$LOOPS $LOOP"
 }
 loop_down() { losetup -d "$1"; LOOPS=${LOOPS/ $1/}; }
+# exfat-fuse runs in the foreground (-d) in the background, and unmounting waits for it to
+# exit: a daemonised driver may still be writing after umount returns, and the partition file
+# is read right after (a lost write made the deleted-marker check fail under load).
 ex_mount() { # DEV DIR [ro]
 	mkdir -p "$2"
-	mount.exfat-fuse ${3:+-o ro} "$1" "$2" >>fuse.log 2>&1 || { cat fuse.log >&2; fail "cannot mount $1"; }
-	MNTS="$MNTS $PWD/$2"
+	mount.exfat-fuse -d ${3:+-o ro} "$1" "$2" >>fuse.log 2>&1 &
+	EX_PID=$!
+	for _ in $(seq 100); do mountpoint -q "$2" && { MNTS="$MNTS $PWD/$2"; return 0; }; sleep 0.1; done
+	tail fuse.log >&2; fail "cannot mount $1"
 }
 ex_umount() { # DIR
-	umount "$1" || fail "cannot unmount $1"
+	sync
+	for _ in $(seq 50); do umount "$1" 2>/dev/null && break; sleep 0.2; done
+	mountpoint -q "$1" && fail "cannot unmount $1"
+	wait "$EX_PID" || fail "exfat-fuse on $1 exited with status $?"
 	MNTS=${MNTS/ $PWD\/$1/}
 }
 # mk_exfat DISK P TREE SECTOR [mkfs.exfat options]: mkfs.exfat over the partition's old data
