@@ -38,30 +38,47 @@ static uint8_t content(unsigned seed, uint64_t i)
 	return (uint8_t)(seed * 131u + i * 7u + i / 251u);
 }
 
-/* What goes into every filesystem (paths from the root; dirs end in '/'). */
+/* What goes into every filesystem (paths from the root; dirs end in '/'). uni: names mtools
+ * cannot write (outside the BMP), for exFAT and NTFS only. */
 struct want {
 	const char *path;
 	uint64_t size;
 	unsigned seed;
+	int uni;
 	int found;
 };
 
-static struct want tree[] = {
-	{ "README.TXT", 1000, 1, 0 },
-	{ "lower.txt", 5, 2, 0 },
-	{ "A rather long file name, past eight dot three.text", 3000, 3, 0 },
-	{ "Größe.txt", 17, 4, 0 },
-	{ "empty", 0, 5, 0 },
-	{ "dir1/", 0, 0, 0 },
-	{ "dir1/日本語ファイル.dat", 700, 6, 0 },
-	{ "dir1/sub dir/", 0, 0, 0 },
-	{ "dir1/sub dir/deep/", 0, 0, 0 },
-	{ "dir1/sub dir/deep/file.bin", 70000, 7, 0 },
-	{ "fill1", 1500, 8, 0 },
-	{ "fill3", 1500, 9, 0 },
-	{ "frag.bin", 40000, 10, 0 },   /* written after fill2 is deleted: into its gap and on */
+static const struct want base[] = {
+	{ "README.TXT", 1000, 1, 0, 0 },
+	{ "lower.txt", 5, 2, 0, 0 },
+	{ "A rather long file name, past eight dot three.text", 3000, 3, 0, 0 },
+	{ "Größe.txt", 17, 4, 0, 0 },
+	{ "empty", 0, 5, 0, 0 },
+	{ "dir1/", 0, 0, 0, 0 },
+	{ "dir1/日本語ファイル.dat", 700, 6, 0, 0 },
+	{ "dir1/sub dir/", 0, 0, 0, 0 },
+	{ "dir1/sub dir/deep/", 0, 0, 0, 0 },
+	{ "dir1/sub dir/deep/file.bin", 70000, 7, 0, 0 },
+	{ "fill1", 1500, 8, 0, 0 },
+	{ "fill3", 1500, 9, 0, 0 },
+	{ "frag.bin", 40000, 10, 0, 0 },   /* written after fill2 is deleted: into its gap and on */
+	{ "😀 smile.txt", 33, 11, 1, 0 },
+	{ "many/", 0, 0, 0, 0 },           /* MANY files follow: a directory of several clusters */
 };
-#define NTREE (sizeof tree / sizeof tree[0])
+#define MANY 60
+static struct want tree[sizeof base / sizeof base[0] + MANY];
+static size_t NTREE;
+
+static void make_list(void)
+{
+	static char names[MANY][80];
+	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+		tree[NTREE++] = base[i];
+	for (int i = 0; i < MANY; i++) {
+		snprintf(names[i], sizeof names[i], "many/file number %02d with a name of some length", i);
+		tree[NTREE++] = (struct want){ names[i], (uint64_t)(i * 37 % 1100), 100u + (unsigned)i, 0, 0 };
+	}
+}
 
 /* Writes the tree under dir/tree (all but frag.bin and the fillers, which the caller adds in
  * an order that fragments frag.bin), and the fillers and frag.bin under dir/late. */
@@ -72,7 +89,7 @@ static int write_tree(const char *dir)
 		const struct want *w = &tree[i];
 		int late = !strncmp(w->path, "fill", 4) || !strcmp(w->path, "frag.bin");
 		size_t n = strlen(w->path);
-		snprintf(p, sizeof p, "%s/%s/%s", dir, late ? "late" : "tree", w->path);
+		snprintf(p, sizeof p, "%s/%s/%s", dir, late ? "late" : w->uni ? "uni" : "tree", w->path);
 		if (w->path[n - 1] == '/') {
 			if (sh("mkdir -p '%s'", p))
 				return -1;
@@ -187,8 +204,9 @@ static int walk_fn(void *ctx, const char *name, size_t len, const struct lb_fsr_
 	return 0;
 }
 
-/* Opens image (a filesystem at offset 0) with ops and compares its whole tree. */
-static void check_tree(const struct lb_fsr_ops *ops, const char *image, const char *label)
+/* Opens image (a filesystem at offset 0) with ops and compares its whole tree (uni: with the
+ * names outside the BMP). */
+static void check_tree(const struct lb_fsr_ops *ops, const char *image, const char *label, int uni)
 {
 	struct lb_dev d;
 	struct lb_err err = { 0 };
@@ -213,9 +231,9 @@ static void check_tree(const struct lb_fsr_ops *ops, const char *image, const ch
 			fprintf(stderr, "%s: readdir /: %s\n", label, err.msg);
 		CHECK(rc == 0);
 		for (size_t i = 0; i < NTREE; i++)
-			if (tree[i].found != 1) {
+			if (tree[i].found != (!tree[i].uni || uni)) {
 				fprintf(stderr, "%s: %s found %d times\n", label, tree[i].path, tree[i].found);
-				CHECK(tree[i].found == 1);
+				CHECK(tree[i].found == (!tree[i].uni || uni));
 			}
 		CHECK(w.bad_content == 0);
 		CHECK(w.unknown == 0);
@@ -395,9 +413,52 @@ static void test_fat(const char *dir)
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		snprintf(img, sizeof img, "%s/%s", dir, v[i].name);
 		CHECK(make_fat(dir, v[i].name, v[i].opts, v[i].kib) == 0);
-		check_tree(&lb_fsr_fat, img, v[i].name);
+		check_tree(&lb_fsr_fat, img, v[i].name, 0);
 	}
 	test_fat_damage(dir);
+}
+
+/* --- exFAT --------------------------------------------------------------------------------- */
+
+/* A FUSE driver's mount of the test file through a loop device: the tree, then fill1..3,
+ * fill2 deleted, frag.bin. sect: the loop device's sector size. */
+static int fill_fuse(const char *dir, const char *img, const char *mkfs, const char *mount,
+                     unsigned sect)
+{
+	return sh("cd %s && loop=$(losetup -f --show -b %u %s) && { %s $loop >/dev/null 2>&1 && "
+	          "mkdir -p mnt && %s $loop mnt >/dev/null 2>&1 && "
+	          "{ cp -r tree/. mnt/ && cp -r uni/. mnt/ && cp late/fill1 late/fill2 late/fill3 mnt/ && "
+	          "sync && rm mnt/fill2 && sync && cp late/frag.bin mnt/; r=$?; umount mnt; exit $r; }; "
+	          "r=$?; losetup -d $loop; exit $r; }",
+	          dir, sect, img, mkfs, mount);
+}
+
+static int can_loop_fuse(void)
+{
+	return geteuid() == 0 && access("/dev/fuse", F_OK) == 0 && have("losetup");
+}
+
+static void test_exfat(const char *dir)
+{
+	static const struct {
+		const char *name, *mkfs;
+		unsigned sect, mib;
+	} v[] = {
+		{ "exfat512.img", "mkfs.exfat -c 512", 512, 8 },
+		{ "exfat4k.img", "mkfs.exfat -c 4K", 512, 16 },
+		{ "exfat4kn.img", "mkfs.exfat -c 4K", 4096, 16 },
+	};
+	char img[600];
+	if (!have("mkfs.exfat") || !have("mount.exfat-fuse") || !can_loop_fuse()) {
+		printf("skipping exFAT: no mkfs.exfat/exfat-fuse, loop devices or FUSE\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		snprintf(img, sizeof img, "%s/%s", dir, v[i].name);
+		CHECK(sh("truncate -s %uM %s", v[i].mib, img) == 0);
+		CHECK(fill_fuse(dir, v[i].name, v[i].mkfs, "mount.exfat-fuse", v[i].sect) == 0);
+		check_tree(&lb_fsr_exfat, img, v[i].name, 1);
+	}
 }
 
 int main(void)
@@ -405,8 +466,10 @@ int main(void)
 	char dir[] = "/tmp/lb_fsr_XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
+	make_list();
 	CHECK(write_tree(dir) == 0);
 	test_fat(dir);
+	test_exfat(dir);
 	sh("rm -rf %s", dir);
 	return UNIT_DONE();
 }
