@@ -166,7 +166,8 @@ static int walk_fn(void *ctx, const char *name, size_t len, const struct lb_fsr_
 	w->entries++;
 	snprintf(path, sizeof path, "%s%.*s%s", w->prefix, (int)len, name, isdir ? "/" : "");
 	/* NTFS and exFAT roots hold things mkfs makes: only the tree is compared */
-	if (!plen && (name[0] == '$' || !strcmp(path, "System Volume Information/")))
+	if (!plen && (name[0] == '$' || !strcmp(path, "System Volume Information/") ||
+	              !strcmp(path, "extra/")))
 		return 0;
 	for (size_t i = 0; i < NTREE; i++)
 		if (!strcmp(tree[i].path, path)) {
@@ -274,6 +275,20 @@ static int find_fn(void *ctx, const char *name, size_t len, const struct lb_fsr_
 		return 1;
 	}
 	return 0;
+}
+
+/* The entry called name in directory dir: its stat, or id 0. */
+static struct lb_fsr_stat find_in(const struct lb_fsr_ops *ops, void *fs, uint64_t dir,
+                                  const char *name)
+{
+	struct {
+		struct lb_fsr_stat st;
+		char name[256];
+	} q = { { 0 }, "" };
+	struct lb_err err = { 0 };
+	snprintf(q.name, sizeof q.name, "%s", name);
+	ops->readdir(fs, dir, find_fn, &q, &err);
+	return q.st;   /* id 0: not found */
 }
 
 /* The root entry called name: its stat, or id 0. */
@@ -461,6 +476,72 @@ static void test_exfat(const char *dir)
 	}
 }
 
+/* --- NTFS ---------------------------------------------------------------------------------- */
+
+/* What only NTFS has, in extra/: a hard link, ntfs-3g's symlink, a sparse file. */
+static void check_ntfs_extra(const char *image)
+{
+	struct lb_dev d;
+	struct lb_err err = { 0 };
+	void *fs;
+	struct lb_fsr_stat ex, a, h, l, sp;
+	char target[64];
+	uint8_t b[16];
+	int data = -1;
+	uint64_t run = 0;
+	CHECK(lb_dev_open_fd(&d, image, 0, &err) == 0);
+	if (lb_fsr_ntfs.open(&d, 0, d.size, &fs, &err)) {
+		CHECK(!"ntfs open");
+		lb_dev_close(&d);
+		return;
+	}
+	ex = find(&lb_fsr_ntfs, fs, "extra");
+	CHECK(ex.id && S_ISDIR(ex.mode));
+	a = find_in(&lb_fsr_ntfs, fs, ex.id, "a");
+	h = find_in(&lb_fsr_ntfs, fs, ex.id, "hard");
+	CHECK(a.id && a.id == h.id && a.nlink == 2 && a.size == 3);
+	l = find_in(&lb_fsr_ntfs, fs, ex.id, "link");
+	CHECK(S_ISLNK(l.mode) && l.size == 6);
+	CHECK(lb_fsr_ntfs.readlink(fs, l.id, target, sizeof target, &err) == 0 &&
+	      !strcmp(target, "a/../a"));
+	CHECK(lb_fsr_ntfs.readlink(fs, l.id, target, 4, &err) == LB_EUNSUPPORTED);
+	lb_err_clear(&err);
+	sp = find_in(&lb_fsr_ntfs, fs, ex.id, "sparse");
+	CHECK(sp.id && sp.size == 1048576);
+	CHECK(lb_fsr_ntfs.map(fs, sp.id, 0, &data, &run, &err) == 0 && data == 0 && run >= 4096 &&
+	      run <= 500000);
+	CHECK(lb_fsr_ntfs.map(fs, sp.id, 500000, &data, &run, &err) == 0 && data == 1);
+	CHECK(lb_fsr_ntfs.pread(fs, sp.id, b, 4, 499998, &err) == 0 && !memcmp(b, "\0\0x\n", 4));
+	CHECK(lb_fsr_ntfs.pread(fs, sp.id, b, 4, 1048572, &err) == 0);
+	CHECK(lb_fsr_ntfs.pread(fs, sp.id, b, 4, 1048573, &err) == LB_EUSAGE);
+	lb_err_clear(&err);
+	/* the metadata files are not listed, but can still be numbered */
+	CHECK(find(&lb_fsr_ntfs, fs, "$MFT").id == 0);
+	CHECK(lb_fsr_ntfs.stat(fs, 0, &a, &err) == 0 && S_ISREG(a.mode));
+	lb_fsr_ntfs.close(fs);
+	lb_dev_close(&d);
+}
+
+static void test_ntfs(const char *dir)
+{
+	char img[600];
+	if (!have("mkntfs") || !have("ntfs-3g") || geteuid() != 0 || access("/dev/fuse", F_OK)) {
+		printf("skipping NTFS: no mkntfs/ntfs-3g or FUSE\n");
+		return;
+	}
+	snprintf(img, sizeof img, "%s/ntfs.img", dir);
+	CHECK(sh("cd %s && truncate -s 24M ntfs.img && mkntfs -q -F -Q ntfs.img >/dev/null 2>&1 && "
+	         "mkdir -p mnt && ntfs-3g ntfs.img mnt && { cp -r tree/. mnt/ && cp -r uni/. mnt/ && "
+	         "cp late/fill1 late/fill2 late/fill3 mnt/ && sync && rm mnt/fill2 && "
+	         "cp late/frag.bin mnt/ && mkdir mnt/extra && echo hi >mnt/extra/a && "
+	         "ln mnt/extra/a mnt/extra/hard && ln -s a/../a mnt/extra/link && "
+	         "truncate -s 1M mnt/extra/sparse && "
+	         "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none; "
+	         "r=$?; umount mnt; exit $r; }", dir) == 0);
+	check_tree(&lb_fsr_ntfs, img, "ntfs.img", 1);
+	check_ntfs_extra(img);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lb_fsr_XXXXXX";
@@ -470,6 +551,7 @@ int main(void)
 	CHECK(write_tree(dir) == 0);
 	test_fat(dir);
 	test_exfat(dir);
+	test_ntfs(dir);
 	sh("rm -rf %s", dir);
 	return UNIT_DONE();
 }
