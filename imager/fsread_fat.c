@@ -169,6 +169,10 @@ static int follow(struct fatfs *fs, uint64_t id, uint32_t first, uint64_t want, 
 	if (cl < 2 || cl - 2 >= fs->g.nclusters)
 		return lb_fail(err, LB_EDAMAGED, "%s starts at cluster %u, outside the volume's %llu "
 		               "clusters", name, cl, (unsigned long long)fs->g.nclusters);
+	/* bounds the walk by the volume too: a loop is found within nclusters steps */
+	if (want > fs->g.nclusters)
+		return lb_fail(err, LB_EDAMAGED, "%s is larger than the volume (%llu clusters of its "
+		               "%llu)", name, (unsigned long long)want, (unsigned long long)fs->g.nclusters);
 	for (;;) {
 		uint32_t next;
 		if (fs->nruns && fs->runs[fs->nruns - 1].first + fs->runs[fs->nruns - 1].n == cl) {
