@@ -257,13 +257,17 @@ static int ntfs_fsr_readdir(void *h, uint64_t id,
 	for (size_t i = 0; i < g.n && !rc; i++) {
 		struct lb_fsr_stat st;
 		ntfs_inode *e;
-		if ((rc = open_inode(n, g.v[i].mref, &e, err))) {
-			lb_context(err, "ntfs: %.*s", (int)g.v[i].len, g.names + g.v[i].off);
-			break;
+		struct lb_err e2 = { 0 };
+		/* a record that cannot be read is still listed (mode 0): stat on it says why */
+		if (open_inode(n, g.v[i].mref, &e, &e2) == 0) {
+			if (fill_stat(n, g.v[i].mref, e, &st, &e2))
+				memset(&st, 0, sizeof st);
+			ntfs_inode_close(e);
+		} else {
+			memset(&st, 0, sizeof st);
 		}
-		rc = fill_stat(n, g.v[i].mref, e, &st, err);
-		ntfs_inode_close(e);
-		if (rc || (rc = fn(ctx, g.names + g.v[i].off, g.v[i].len, &st)))
+		st.id = g.v[i].mref;
+		if ((rc = fn(ctx, g.names + g.v[i].off, g.v[i].len, &st)))
 			break;
 	}
 	if (!rc && g.bad)
