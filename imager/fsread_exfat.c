@@ -550,6 +550,15 @@ static int exfat_map(void *h, uint64_t id, uint64_t off, int *data, uint64_t *ru
 	return 0;
 }
 
+static const char *exfat_note(void *h)
+{
+	const struct xfs *x = h;
+	if (x->v.flags & EXFAT_DIRTY)
+		return "it was not cleanly unmounted (VolumeDirty): a file being written then may be "
+		       "incomplete";
+	return x->v.backup_note;
+}
+
 const struct lb_fsr_ops lb_fsr_exfat = {
 	.name = "exfat",
 	.open = exfat_open,
@@ -560,4 +569,5 @@ const struct lb_fsr_ops lb_fsr_exfat = {
 	.pread = exfat_pread,
 	.map = exfat_map,
 	.readlink = NULL,   /* exFAT has no symlinks */
+	.note = exfat_note,
 };

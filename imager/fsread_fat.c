@@ -42,6 +42,7 @@ struct fatfs {
 	uint64_t cs;                   /* cluster size in bytes */
 	uint64_t root_at, root_len;    /* FAT12/16: the fixed root area (bytes from off) */
 	uint32_t eoc;                  /* the first end-of-chain value */
+	int dirty;                     /* the boot sector's "not cleanly unmounted" bit */
 	uint8_t *fat;                  /* a window of the FAT being read */
 	uint64_t fat_at;
 	size_t fat_len;
@@ -531,6 +532,8 @@ static int fat_open(struct lb_dev *d, uint64_t off, uint64_t size, void **out, s
 	fs->off = off;
 	fs->cs = (uint64_t)fs->g.spc * fs->g.bps;
 	fs->eoc = fs->g.bits == 12 ? 0xff8 : fs->g.bits == 16 ? 0xfff8 : 0x0ffffff8;
+	/* BS_Reserved1 / the state byte Linux sets while mounted (fs/fat: FAT_STATE_DIRTY) */
+	fs->dirty = b[fs->g.bits == 32 ? 65 : 37] & 0x01;
 	if (fs->g.bits != 32) {
 		fs->root_at = fs->g.fat_start + fs->g.nfats * fs->g.fat_bytes;
 		fs->root_len = fs->g.data_start - fs->root_at;
@@ -620,6 +623,13 @@ static int fat_pread(void *h, uint64_t id, void *buf, size_t len, uint64_t off, 
 	return 0;
 }
 
+static const char *fat_note(void *h)
+{
+	const struct fatfs *fs = h;
+	return fs->dirty ? "it was not cleanly unmounted (its dirty bit is set): a file being written "
+	                   "then may be incomplete" : NULL;
+}
+
 const struct lb_fsr_ops lb_fsr_fat = {
 	.name = "fat",
 	.open = fat_open,
@@ -630,4 +640,5 @@ const struct lb_fsr_ops lb_fsr_fat = {
 	.pread = fat_pread,
 	.map = NULL,        /* FAT has no holes */
 	.readlink = NULL,   /* nor symlinks */
+	.note = fat_note,
 };

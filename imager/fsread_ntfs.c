@@ -30,6 +30,7 @@
 #include "fs_ntfs.h"
 #include "fsread_utf16.h"
 #include <ntfs-3g/dir.h>
+#include <ntfs-3g/logfile.h>
 #include <ntfs-3g/reparse.h>
 
 struct nfs {
@@ -38,6 +39,7 @@ struct nfs {
 	uint64_t open_id;
 	ntfs_inode *ni;
 	ntfs_attr *na;
+	const char *note;
 };
 
 static int64_t unix_time(ntfs_time t, uint32_t *ns)
@@ -416,6 +418,31 @@ static int ntfs_fsr_readlink(void *h, uint64_t id, char *buf, size_t cap, struct
 	return 0;
 }
 
+/* How Windows left the volume: changes it had not written yet are not in what is read. */
+static const char *volume_state(ntfs_volume *vol)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na;
+	RESTART_PAGE_HEADER *rp = NULL;
+	const char *note = NULL;
+	if (ntfs_volume_check_hiberfile(vol, 0) && errno == EPERM)
+		return "Windows is hibernated on it (or shut down with Fast Startup): what it had not "
+		       "written yet is missing";
+	if ((ni = ntfs_inode_open(vol, FILE_LogFile))) {
+		if ((na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0))) {
+			if (!ntfs_check_logfile(na, &rp) || !ntfs_is_logfile_clean(na, rp))
+				note = "its $LogFile holds changes not yet applied (Windows crashed or lost "
+				       "power): read as it lies, recent changes may be missing";
+			free(rp);
+			ntfs_attr_close(na);
+		}
+		ntfs_inode_close(ni);
+	}
+	if (!note && (vol->flags & VOLUME_IS_DIRTY))
+		note = "it is marked dirty (chkdsk is due): something may be inconsistent";
+	return note;
+}
+
 static int ntfs_fsr_open(struct lb_dev *d, uint64_t off, uint64_t size, void **out,
                          struct lb_err *err)
 {
@@ -429,6 +456,7 @@ static int ntfs_fsr_open(struct lb_dev *d, uint64_t off, uint64_t size, void **o
 		free(n);
 		return lb_fail(err, code, "ntfs: %s", why);
 	}
+	n->note = volume_state(n->o.vol);
 	*out = n;
 	return 0;
 }
@@ -461,6 +489,11 @@ static int ntfs_fsr_stat(void *h, uint64_t id, struct lb_fsr_stat *st, struct lb
 	return rc;
 }
 
+static const char *ntfs_fsr_note(void *h)
+{
+	return ((struct nfs *)h)->note;
+}
+
 const struct lb_fsr_ops lb_fsr_ntfs = {
 	.name = "ntfs",
 	.open = ntfs_fsr_open,
@@ -471,9 +504,35 @@ const struct lb_fsr_ops lb_fsr_ntfs = {
 	.pread = ntfs_fsr_pread,
 	.map = ntfs_fsr_map,
 	.readlink = ntfs_fsr_readlink,
+	.note = ntfs_fsr_note,
 };
 
 #else /* !LB_HAVE_NTFS3G */
+
+/* How Windows left the volume: changes it had not written yet are not in what is read. */
+static const char *volume_state(ntfs_volume *vol)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na;
+	RESTART_PAGE_HEADER *rp = NULL;
+	const char *note = NULL;
+	if (ntfs_volume_check_hiberfile(vol, 0) && errno == EPERM)
+		return "Windows is hibernated on it (or shut down with Fast Startup): what it had not "
+		       "written yet is missing";
+	if ((ni = ntfs_inode_open(vol, FILE_LogFile))) {
+		if ((na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0))) {
+			if (!ntfs_check_logfile(na, &rp) || !ntfs_is_logfile_clean(na, rp))
+				note = "its $LogFile holds changes not yet applied (Windows crashed or lost "
+				       "power): read as it lies, recent changes may be missing";
+			free(rp);
+			ntfs_attr_close(na);
+		}
+		ntfs_inode_close(ni);
+	}
+	if (!note && (vol->flags & VOLUME_IS_DIRTY))
+		note = "it is marked dirty (chkdsk is due): something may be inconsistent";
+	return note;
+}
 
 static int ntfs_fsr_open(struct lb_dev *d, uint64_t off, uint64_t size, void **out,
                          struct lb_err *err)
