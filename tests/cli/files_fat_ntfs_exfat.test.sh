@@ -23,6 +23,23 @@ fsr_cleanup() {
 	cleanup
 }
 trap fsr_cleanup EXIT
+# fuse_up DIR CMD...: a FUSE driver in the foreground (its PID kept), until DIR is mounted
+fuse_up() {
+	local dir=$1; shift
+	mkdir -p "$dir"
+	"$@" >>fuse.log 2>&1 &
+	FUSE_PID=$!
+	for _ in $(seq 100); do mountpoint -q "$dir" && { MNTS="$MNTS $PWD/$dir"; return 0; }; sleep 0.1; done
+	cat fuse.log >&2; fail "$* did not mount"
+}
+# fuse_down DIR: unmounted and its driver gone (so everything it wrote is in the file)
+fuse_down() {
+	sync
+	for _ in $(seq 50); do umount "$1" 2>/dev/null && break; sleep 0.2; done
+	mountpoint -q "$1" && fail "cannot unmount $1"
+	wait "$FUSE_PID" || fail "the FUSE driver of $1 exited with status $?"
+	MNTS=${MNTS/ $PWD\/$1/}
+}
 
 part_out() { # DISK P FILE
 	dd if="$1" of="$3" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" \
@@ -96,22 +113,22 @@ PY
 part_out src.img 2 p.tmp
 mkntfs -q -F -Q -L NTFS -p $(( $(part_start src.img 2) / 512 )) -H 255 -S 63 p.tmp >/dev/null 2>&1 ||
 	fail "mkntfs"
-mkdir -p mnt; ntfs-3g p.tmp mnt || fail "ntfs-3g"; MNTS="$MNTS $PWD/mnt"
+fuse_up mnt ntfs-3g -o no_detach p.tmp mnt
 fill_fuse mnt
 python3 -c 'import os; os.setxattr("mnt/readonly.txt", "system.ntfs_attrib_be", (0x21).to_bytes(4, "big"))' ||
 	fail "the NTFS read-only attribute"
 mkdir mnt/links; echo "linked" >mnt/links/a; ln mnt/links/a mnt/links/b; ln -s ../dated.txt mnt/links/sym
-umount mnt; MNTS=${MNTS/ $PWD\/mnt/}
+fuse_down mnt
 part_in p.tmp src.img 2
 
 # exFAT through exfat-fuse on a loop device over the partition's own file
 part_out src.img 3 p.tmp
 LOOP=$(losetup -f --show p.tmp) || fail "losetup"; LOOPS="$LOOPS $LOOP"
 mkfs.exfat -L EXFAT -c 4K "$LOOP" >/dev/null 2>&1 || fail "mkfs.exfat"
-mount.exfat-fuse "$LOOP" mnt >/dev/null 2>&1 || fail "exfat-fuse"; MNTS="$MNTS $PWD/mnt"
+fuse_up mnt mount.exfat-fuse -d "$LOOP" mnt   # -d: in the foreground
 fill_fuse mnt
-umount mnt; MNTS=${MNTS/ $PWD\/mnt/}
-losetup -d "$LOOP"; LOOPS=${LOOPS/ $LOOP/}
+fuse_down mnt
+losetup -d "$LOOP" || fail "losetup -d"; LOOPS=${LOOPS/ $LOOP/}
 # exfat-fuse has no read-only attribute: set in readonly.txt's File entry, SetChecksum redone
 python3 - p.tmp <<'PY' || fail "the exFAT read-only attribute"
 import sys

@@ -444,14 +444,23 @@ static void test_fat(const char *dir)
 
 /* A FUSE driver's mount of the test file through a loop device: the tree, then fill1..3,
  * fill2 deleted, frag.bin. sect: the loop device's sector size. */
+/* The shell that mounts with a FUSE driver kept in the foreground (so its end is waited for:
+ * everything it wrote is in the file), runs FILL in mnt, and unmounts. */
+#define FUSE_RUN(MOUNT, FILL) \
+	"mkdir -p mnt && { " MOUNT " >fuse.log 2>&1 & pid=$!; " \
+	"for i in $(seq 100); do mountpoint -q mnt && break; sleep 0.1; done; " \
+	"mountpoint -q mnt && { " FILL "; r=$?; sync; " \
+	"for i in $(seq 50); do umount mnt 2>/dev/null && break; sleep 0.2; done; " \
+	"! mountpoint -q mnt && wait $pid && exit $r; }; exit 1; }"
+
 static int fill_fuse(const char *dir, const char *img, const char *mkfs, const char *mount,
                      unsigned sect)
 {
-	return sh("cd %s && loop=$(losetup -f --show -b %u %s) && { %s $loop >/dev/null 2>&1 && "
-	          "mkdir -p mnt && %s $loop mnt >/dev/null 2>&1 && "
-	          "{ cp -r tree/. mnt/ && cp -r uni/. mnt/ && cp late/fill1 late/fill2 late/fill3 mnt/ && "
-	          "sync && rm mnt/fill2 && sync && cp late/frag.bin mnt/; r=$?; umount mnt; exit $r; }; "
-	          "r=$?; losetup -d $loop; exit $r; }",
+	return sh("cd %s && loop=$(losetup -f --show -b %u %s) && { %s $loop >/dev/null 2>&1 && ("
+	          FUSE_RUN("%s -d $loop mnt",
+	                   "cp -r tree/. mnt/ && cp -r uni/. mnt/ && cp late/fill1 late/fill2 late/fill3 "
+	                   "mnt/ && sync && rm mnt/fill2 && sync && cp late/frag.bin mnt/")
+	          "); r=$?; losetup -d $loop; exit $r; }",
 	          dir, sect, img, mkfs, mount);
 }
 
@@ -601,14 +610,15 @@ static void test_ntfs(const char *dir)
 		return;
 	}
 	snprintf(img, sizeof img, "%s/ntfs.img", dir);
-	CHECK(sh("cd %s && truncate -s 24M ntfs.img && mkntfs -q -F -Q ntfs.img >/dev/null 2>&1 && "
-	         "mkdir -p mnt && ntfs-3g ntfs.img mnt && { cp -r tree/. mnt/ && cp -r uni/. mnt/ && "
-	         "cp late/fill1 late/fill2 late/fill3 mnt/ && sync && rm mnt/fill2 && "
-	         "cp late/frag.bin mnt/ && mkdir mnt/extra && echo hi >mnt/extra/a && "
-	         "ln mnt/extra/a mnt/extra/hard && ln -s a/../a mnt/extra/link && "
-	         "truncate -s 1M mnt/extra/sparse && "
-	         "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none; "
-	         "r=$?; umount mnt; exit $r; }", dir) == 0);
+	CHECK(sh("cd %s && truncate -s 24M ntfs.img && mkntfs -q -F -Q ntfs.img >/dev/null 2>&1 && ("
+	         FUSE_RUN("ntfs-3g -o no_detach ntfs.img mnt",
+	                  "cp -r tree/. mnt/ && cp -r uni/. mnt/ && "
+	                  "cp late/fill1 late/fill2 late/fill3 mnt/ && sync && rm mnt/fill2 && "
+	                  "cp late/frag.bin mnt/ && mkdir mnt/extra && echo hi >mnt/extra/a && "
+	                  "ln mnt/extra/a mnt/extra/hard && ln -s a/../a mnt/extra/link && "
+	                  "truncate -s 1M mnt/extra/sparse && "
+	                  "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none")
+	         ")", dir) == 0);
 	check_tree(&lb_fsr_ntfs, img, "ntfs.img", 1);
 	check_ntfs_extra(img);
 }
