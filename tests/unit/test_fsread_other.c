@@ -17,6 +17,7 @@
 #include "blockdev.h"
 #include "err.h"
 #include "fsread.h"
+#include "fsread_utf16.h"
 #include "le.h"
 #include "unit.h"
 
@@ -386,7 +387,7 @@ static void test_fat_damage(const char *dir)
 		CHECK(lb_fsr_fat.open(&d, 0, len, &fs, &err) == 0);
 		l = find(&lb_fsr_fat, fs, "A rather long file name, past eight dot three.text");
 		CHECK(l.id != 0);
-		at = l.id - 32;   /* the long name's last entry (its first part) lies just before */
+		at = l.id - 32;   /* the long name's first 13 units lie just before the short entry */
 		CHECK(img[at + 11] == 0x0f);
 		img[at + 13] ^= 0x55;
 		lb_fsr_fat.close(fs);
@@ -396,6 +397,14 @@ static void test_fat_damage(const char *dir)
 		l = find(&lb_fsr_fat, fs, "ARATHE~1.TEX");
 		CHECK(l.id != 0 && l.size == 3000);
 		img[at + 13] ^= 0x55;
+		/* a lone surrogate for its first unit ('A'): WTF-8, not '?' and not the short name */
+		CHECK(le16(img + at + 1) == 'A');
+		put16(img + at + 1, 0xd800);
+		lb_fsr_fat.close(fs);
+		CHECK(lb_fsr_fat.open(&d, 0, len, &fs, &err) == 0);
+		l = find(&lb_fsr_fat, fs, "\xed\xa0\x80 rather long file name, past eight dot three.text");
+		CHECK(l.id != 0 && l.size == 3000);
+		put16(img + at + 1, 'A');
 	}
 	/* a clean volume has nothing to say; one Linux had mounted when it stopped, that */
 	CHECK(lb_fsr_fat.note(fs) == NULL);
@@ -623,11 +632,27 @@ static void test_ntfs(const char *dir)
 	check_ntfs_extra(img);
 }
 
+/* UTF-16 names: pairs to 4 bytes, a lone surrogate (either half) to its WTF-8 bytes. */
+static void test_utf16(void)
+{
+	static const uint8_t in[] = { 'a', 0, 0x3d, 0xd8, 0x00, 0xde, 0x00, 0xd8, 'b', 0, 0x00, 0xdc,
+	                              0xe9, 0x00 };
+	char out[64];
+	long n = lb_utf16le_to_utf8(in, 7, out, sizeof out);
+	CHECK(n == 1 + 4 + 3 + 1 + 3 + 2);
+	CHECK(n > 0 && !memcmp(out, "a\xf0\x9f\x98\x80\xed\xa0\x80" "b\xed\xb0\x80\xc3\xa9", (size_t)n));
+	CHECK(lb_utf16le_to_utf8(in, 7, out, 13) == -1);   /* never cut short */
+	CHECK(lb_fsr_name_ok("a", 1) && lb_fsr_name_ok("...", 3));
+	CHECK(!lb_fsr_name_ok("", 0) && !lb_fsr_name_ok(".", 1) && !lb_fsr_name_ok("..", 2));
+	CHECK(!lb_fsr_name_ok("a/b", 3) && !lb_fsr_name_ok("a\0b", 3));
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/lb_fsr_XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
+	test_utf16();
 	make_list();
 	CHECK(write_tree(dir) == 0);
 	test_fat(dir);
