@@ -604,6 +604,21 @@ static void check_ntfs_extra(const char *image)
 	CHECK(lb_fsr_ntfs.pread(fs, sp.id, b, 4, 1048572, &err) == 0);
 	CHECK(lb_fsr_ntfs.pread(fs, sp.id, b, 4, 1048573, &err) == LB_EUSAGE);
 	lb_err_clear(&err);
+	/* a compressed file (ntfs-3g's compression, the directory's attribute): read whole */
+	{
+		struct lb_fsr_stat c = find_in(&lb_fsr_ntfs, fs, ex.id, "comp");
+		uint8_t *z = malloc(200000);
+		c = find_in(&lb_fsr_ntfs, fs, c.id, "z.txt");
+		CHECK(c.id && c.size == 200000 && z);
+		CHECK(z && lb_fsr_ntfs.pread(fs, c.id, z, 200000, 0, &err) == 0);
+		for (size_t i = 0; z && i < 200000; i++)
+			if (z[i] != (uint8_t)"compressible line\n"[i % 18]) {
+				CHECK(!"the compressed file's bytes");
+				break;
+			}
+		CHECK(lb_fsr_ntfs.map(fs, c.id, 0, &data, &run, &err) == 0 && data == 1 && run == 200000);
+		free(z);
+	}
 	/* the metadata files are not listed, but can still be numbered */
 	CHECK(find(&lb_fsr_ntfs, fs, "$MFT").id == 0);
 	CHECK(lb_fsr_ntfs.stat(fs, 0, &a, &err) == 0 && S_ISREG(a.mode));
@@ -620,13 +635,16 @@ static void test_ntfs(const char *dir)
 	}
 	snprintf(img, sizeof img, "%s/ntfs.img", dir);
 	CHECK(sh("cd %s && truncate -s 24M ntfs.img && mkntfs -q -F -Q ntfs.img >/dev/null 2>&1 && ("
-	         FUSE_RUN("ntfs-3g -o no_detach ntfs.img mnt",
+	         FUSE_RUN("ntfs-3g -o no_detach,compression ntfs.img mnt",
 	                  "cp -r tree/. mnt/ && cp -r uni/. mnt/ && "
 	                  "cp late/fill1 late/fill2 late/fill3 mnt/ && sync && rm mnt/fill2 && "
 	                  "cp late/frag.bin mnt/ && mkdir mnt/extra && echo hi >mnt/extra/a && "
 	                  "ln mnt/extra/a mnt/extra/hard && ln -s a/../a mnt/extra/link && "
 	                  "truncate -s 1M mnt/extra/sparse && "
-	                  "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none")
+	                  "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none && "
+	                  "mkdir mnt/extra/comp && python3 -c 'import os; os.setxattr(\"mnt/extra/comp\", "
+	                  "\"system.ntfs_attrib_be\", (0x810).to_bytes(4, \"big\"))' && "
+	                  "yes 'compressible line' | head -c 200000 >mnt/extra/comp/z.txt")
 	         ")", dir) == 0);
 	check_tree(&lb_fsr_ntfs, img, "ntfs.img", 1);
 	check_ntfs_extra(img);
