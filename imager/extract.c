@@ -41,6 +41,7 @@ struct ex {
 	struct link *links;          /* open addressing: files with several links, by id */
 	size_t nlinks, links_cap;
 	char *buf;
+	uint64_t done;               /* bytes of files gone through (holes too), for progress */
 	int hard;                    /* something failed that is not damage in the image */
 	int stop;                    /* cancelled or the destination is full: nothing more */
 };
@@ -319,6 +320,7 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 		}
 		if (!data) {
 			off += run;
+			x->done += run;
 			continue;
 		}
 		for (end = off + run; off < end && !x->stop; ) {
@@ -327,7 +329,8 @@ static void do_file(struct ex *x, int dirfd, const char *name, const struct lb_f
 				goto out;
 			off += n;
 			x->rep->bytes += n;
-			if (lb_prog_update(&x->prog, x->rep->bytes, 0)) {
+			x->done += n;
+			if (lb_prog_update(&x->prog, x->done, 0)) {
 				x->stop = 1;
 				lb_fail(x->err, LB_ECANCELLED, "cancelled");
 			}
@@ -504,6 +507,44 @@ static void do_entry(struct ex *x, int dirfd, const char *name, size_t len,
 	rel_pop(x, saved);
 }
 
+/* The bytes of the regular files under st, for the progress total (errors are met again,
+ * and reported, when copying). Hard links count once per name: the total is an estimate. */
+static void count_tree(struct ex *x, const struct lb_fsr_stat *st, uint64_t *total)
+{
+	struct ents l = { 0 };
+	struct lb_err e = { 0 };
+	if (S_ISREG(st->mode)) {
+		*total += st->size;
+		return;
+	}
+	if (!S_ISDIR(st->mode) || x->stop)
+		return;
+	for (size_t i = 0; i < x->ndirs; i++)
+		if (x->dirs[i] == st->id)
+			return;
+	if (x->ndirs == x->dirs_cap) {
+		size_t n = x->dirs_cap ? 2 * x->dirs_cap : 64;
+		uint64_t *v = realloc(x->dirs, n * sizeof *v);
+		if (!v)
+			return;
+		x->dirs = v;
+		x->dirs_cap = n;
+	}
+	if (lb_prog_update(&x->prog, 0, 0)) {
+		x->stop = 1;
+		lb_fail(x->err, LB_ECANCELLED, "cancelled");
+		return;
+	}
+	lb_fsr_readdir(x->f, st->id, collect, &l, &e);
+	x->dirs[x->ndirs++] = st->id;
+	for (size_t i = 0; i < l.n; i++)
+		count_tree(x, &l.v[i].st, total);
+	x->ndirs--;
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i].name);
+	free(l.v);
+}
+
 /* ---- the call ---------------------------------------------------------------------------- */
 
 /* the name a path is extracted as: its last component; NULL for the root */
@@ -603,7 +644,13 @@ int lb_extract(struct lb_fsr *f, const char *const *paths, int npaths,
 	}
 	if ((rc = prepare(&x, paths, npaths, sts)))
 		goto out;
-	lb_prog_phase(&x.prog, LB_PHASE_COPY, 0);
+	{
+		uint64_t total = 0;
+		lb_prog_phase(&x.prog, LB_PHASE_PLAN, 0);
+		for (int i = 0; i < npaths && !x.stop; i++)
+			count_tree(&x, &sts[i], &total);
+		lb_prog_phase(&x.prog, LB_PHASE_COPY, total);
+	}
 	for (int i = 0; i < npaths && !x.stop; i++) {
 		size_t len, plen;
 		const char *name = last_name(paths[i], &len);
@@ -632,7 +679,10 @@ int lb_extract(struct lb_fsr *f, const char *const *paths, int npaths,
 		x.src_parent = "";
 		free(parent);
 	}
-	lb_prog_update(&x.prog, rep->bytes, 1);
+	if (!x.stop) {
+		lb_prog_phase(&x.prog, LB_PHASE_FINISH, x.done);
+		lb_prog_update(&x.prog, x.done, 1);
+	}
 	if (x.stop)
 		rc = err->code ? err->code : LB_ECANCELLED;
 	else if (rep->failed)

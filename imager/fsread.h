@@ -137,7 +137,9 @@ struct lb_extract_report {
  * replaced and directories merged (a directory in the way of a file is never removed: that
  * file fails). A file with unreadable ranges (damaged chunks) is copied with zeros there; it,
  * and every other file that fails, is named in the report, and the call returns LB_EDAMAGED
- * (nothing else failed: only damaged ranges) or LB_EIO after copying everything else. */
+ * (nothing else failed: only damaged ranges) or LB_EIO after copying everything else.
+ * Progress: LB_PHASE_PLAN while the files' sizes are added up, then LB_PHASE_COPY with that
+ * total; cancelling (or a full destination) removes the file being copied and stops. */
 int lb_extract(struct lb_fsr *f, const char *const *paths, int npaths,
                const struct lb_extract_opts *o, struct lb_extract_report *rep, struct lb_err *err);
 void lb_extract_report_free(struct lb_extract_report *rep);
