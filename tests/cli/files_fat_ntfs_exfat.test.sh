@@ -8,7 +8,8 @@
 # and a symlink. Backed up, listed and extracted per partition: every name, byte and the
 # mtime equal what went in, the read-only file 0444, the NTFS metadata files not listed; the
 # fillers' mounts are of the test's own partition files, never of the source under test, and
-# the source disk and the image are unchanged.
+# the source disk and the image are unchanged. Then a FAT16 volume whose file has a looping
+# chain, and a damaged chunk in its image: each failing file named (exit 3), the rest copied.
 . "$(dirname "$0")/lib.sh"
 for t in mkfs.fat mcopy mkntfs ntfs-3g mkfs.exfat mount.exfat-fuse losetup sgdisk python3 fusermount; do
 	command -v $t >/dev/null || skip "$t missing (scripts/install-deps.sh host)"
@@ -231,6 +232,50 @@ mkdir three
 lb extract img.lbi --partition 3 /interleaved-a.bin /interleaved-b.bin --to three --quiet
 cmp three/interleaved-a.bin $s/interleaved-a.bin && cmp three/interleaved-b.bin $s/interleaved-b.bin ||
 	fail "exFAT: the interleaved files"
+
+# ---- a FAT16 volume (no partition table): a damaged chunk in one file, a looping chain ------
+mkdir -p h/dir; head -c 6M /dev/urandom >h/big.bin; echo ok >h/a.txt; echo deep >h/dir/b.txt
+head -c 9000 /dev/urandom >h/loop.txt
+truncate -s 16M h.img; mkfs.fat -F 16 -s 4 h.img >/dev/null 2>&1; mcopy -m -s -i h.img h/* ::/
+python3 - <<'PY' || fail "making loop.txt's chain loop"
+import struct
+b = bytearray(open("h.img", "rb").read())
+bps, spc, res, nf, rootent, _, _, fatsz = struct.unpack_from("<HBHBHHBH", b, 11)
+fat = res * bps; root = fat + nf * fatsz * bps
+for i in range(root, root + rootent * 32, 32):
+    if b[i:i + 11] == b"LOOP    TXT":
+        c0 = struct.unpack_from("<H", b, i + 26)[0]
+        c1 = struct.unpack_from("<H", b, fat + 2 * c0)[0]
+        for k in range(nf):   # the second cluster leads back to the first, in every copy
+            struct.pack_into("<H", b, fat + k * fatsz * bps + 2 * c1, c0)
+        break
+else:
+    raise SystemExit("no LOOP.TXT")
+open("h.img", "r+b").write(b)
+PY
+lb backup h.img h.lbi --quiet
+mkdir hl hx
+lb_expect_fail 3 'loop.txt.*loops' extract h.lbi /loop.txt --to hl
+rc=0; lb extract h.lbi / --to hx 2>err.txt || rc=$?
+[ "$rc" = 3 ] || { cat err.txt; fail "extract of a FAT volume with a looping chain exited $rc, wanted 3"; }
+grep -q "loop.txt.*loops" err.txt || { cat err.txt; fail "the looping file is not named"; }
+cmp hx/big.bin h/big.bin && cmp hx/dir/b.txt h/dir/b.txt && cmp hx/a.txt h/a.txt ||
+	fail "the files beside the looping one differ"
+size=$(stat -c %s h.lbi) hit=
+for frac in 50 40 60 30 70 45 55; do
+	cp h.lbi flip.lbi
+	printf '\xff\xff\xff\xff' | dd of=flip.lbi bs=1 seek=$((size * frac / 100)) conv=notrunc status=none
+	lb verify flip.lbi >/dev/null 2>v.txt && continue
+	grep -q 'disk offset [0-9]*' v.txt && { hit=$frac; break; }
+done
+[ -n "$hit" ] || fail "no flip damaged a chunk"
+mkdir dmg
+rc=0; lb extract flip.lbi /big.bin /a.txt /dir --to dmg 2>err.txt || rc=$?
+[ "$rc" = 3 ] || { cat err.txt; fail "extract of a damaged FAT image exited $rc, wanted 3"; }
+grep -q "^/big.bin: .* could not be read (zeros in the copy)" err.txt || { cat err.txt; fail "the damaged FAT file is not named"; }
+[ "$(grep -c 'could not be read' err.txt)" = 1 ] || { cat err.txt; fail "other files named damaged"; }
+cmp dmg/a.txt h/a.txt && cmp dmg/dir/b.txt h/dir/b.txt || fail "the undamaged FAT files differ"
+[ "$(stat -c %s dmg/big.bin)" = $((6 << 20)) ] || fail "the damaged FAT file has the wrong size"
 
 [ "$(sum src.img)" = "$src_sum" ] || fail "the source disk changed"
 [ "$(sum img.lbi)" = "$img_sum" ] || fail "the image changed"
