@@ -12,9 +12,10 @@
  * key: LB_EUNSUPPORTED naming them.
  *
  * Reparse points that ntfs-3g turns into symlinks (symbolic links, junctions, WSL links) are
- * given as symlinks with the target it makes (absolute Windows targets under "/", the volume's
- * own root); other reparse points (deduplicated, cloud or app-exec files) as regular files of
- * their $DATA.
+ * given as symlinks with the target it makes: relative ones as they are ('\\' to '/'),
+ * absolute ones in its form for a drive it cannot know ("C:\\Windows" -> "/.NTFS-3G/C:/Windows",
+ * a link that points nowhere on another system and is never followed); other reparse points
+ * (deduplicated, cloud or app-exec files) as regular files of their $DATA.
  *
  * Modes: directories 0755, files 0644, 0444 read-only; uid/gid 0; nlink counts the Win32 and
  * POSIX names. ctime is the MFT record's change time. Built without LB_HAVE_NTFS3G, open

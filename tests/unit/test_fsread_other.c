@@ -595,6 +595,14 @@ static void check_ntfs_extra(const char *image)
 	      !strcmp(target, "a/../a"));
 	CHECK(lb_fsr_ntfs.readlink(fs, l.id, target, 4, &err) == LB_EUNSUPPORTED);
 	lb_err_clear(&err);
+	l = find_in(&lb_fsr_ntfs, fs, ex.id, "rlink");
+	CHECK(S_ISLNK(l.mode) && l.size == 1);
+	CHECK(lb_fsr_ntfs.readlink(fs, l.id, target, sizeof target, &err) == 0 && !strcmp(target, "a"));
+	l = find_in(&lb_fsr_ntfs, fs, ex.id, "abs");   /* ntfs-3g's form of a target on drive C: */
+	CHECK(S_ISLNK(l.mode));
+	CHECK(lb_fsr_ntfs.readlink(fs, l.id, target, sizeof target, &err) == 0 &&
+	      !strcmp(target, "/.NTFS-3G/C:/Windows"));
+	lb_err_clear(&err);
 	sp = find_in(&lb_fsr_ntfs, fs, ex.id, "sparse");
 	CHECK(sp.id && sp.size == 1048576);
 	CHECK(lb_fsr_ntfs.map(fs, sp.id, 0, &data, &run, &err) == 0 && data == 0 && run >= 4096 &&
@@ -633,6 +641,26 @@ static void test_ntfs(const char *dir)
 		printf("skipping NTFS: no mkntfs/ntfs-3g or FUSE\n");
 		return;
 	}
+	/* reparse-point symlinks as Windows makes them (ntfs-3g's `ln -s` makes Interix ones):
+	 * a relative one and an absolute one (a junction to C:\Windows), raw reparse data */
+	snprintf(img, sizeof img, "%s/reparse.py", dir);
+	{
+		FILE *f = fopen(img, "w");
+		CHECK(f != NULL);
+		if (f) {
+			fputs("import os, struct, sys\n"
+			      "def blob(sub, prn, flags):\n"
+			      "    s, p = sub.encode('utf-16-le'), prn.encode('utf-16-le')\n"
+			      "    body = struct.pack('<HHHHI', 0, len(s), len(s), len(p), flags) + s + p\n"
+			      "    return struct.pack('<IHH', 0xA000000C, len(body), 0) + body\n"
+			      "for name, sub, prn, fl in (('rlink', 'a', 'a', 1),\n"
+			      "        ('abs', '\\\\??\\\\C:\\\\Windows', 'C:\\\\Windows', 0)):\n"
+			      "    open(sys.argv[1] + '/' + name, 'w').close()\n"
+			      "    os.setxattr(sys.argv[1] + '/' + name, 'system.ntfs_reparse_data',\n"
+			      "                blob(sub, prn, fl))\n", f);
+			fclose(f);
+		}
+	}
 	snprintf(img, sizeof img, "%s/ntfs.img", dir);
 	CHECK(sh("cd %s && truncate -s 24M ntfs.img && mkntfs -q -F -Q ntfs.img >/dev/null 2>&1 && ("
 	         FUSE_RUN("ntfs-3g -o no_detach,compression ntfs.img mnt",
@@ -644,7 +672,8 @@ static void test_ntfs(const char *dir)
 	                  "echo x | dd of=mnt/extra/sparse seek=500000 bs=1 conv=notrunc status=none && "
 	                  "mkdir mnt/extra/comp && python3 -c 'import os; os.setxattr(\"mnt/extra/comp\", "
 	                  "\"system.ntfs_attrib_be\", (0x810).to_bytes(4, \"big\"))' && "
-	                  "yes 'compressible line' | head -c 200000 >mnt/extra/comp/z.txt")
+	                  "yes 'compressible line' | head -c 200000 >mnt/extra/comp/z.txt && "
+	                  "python3 reparse.py mnt/extra")
 	         ")", dir) == 0);
 	check_tree(&lb_fsr_ntfs, img, "ntfs.img", 1);
 	check_ntfs_extra(img);
