@@ -12,8 +12,8 @@
  * key: LB_EUNSUPPORTED naming them.
  *
  * Reparse points that ntfs-3g turns into symlinks (symbolic links, junctions, WSL links) are
- * given as symlinks with the target it makes: relative ones as they are ('\\' to '/'),
- * absolute ones in its form for a drive it cannot know ("C:\\Windows" -> "/.NTFS-3G/C:/Windows",
+ * given as symlinks with the target it makes: relative ones as they are ('\' to '/'),
+ * absolute ones in its form for a drive it cannot know ("C:\Windows" -> "/.NTFS-3G/C:/Windows",
  * a link that points nowhere on another system and is never followed); other reparse points
  * (deduplicated, cloud or app-exec files) as regular files of their $DATA.
  *
