@@ -11,25 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fs.h"
+#include "fs_fat.h"
 #include "le.h"
 
-struct fat_geom {
-	unsigned bps, spc, bits, nfats;
-	unsigned active;   /* the FAT the filesystem itself reads: FAT32 with mirroring off, else 0 */
-	int mirrored;      /* FAT32 BPB_ExtFlags bit 7 clear (and always for FAT12/16) */
-	uint32_t root_cluster;   /* FAT32 only, else 0 */
-	uint64_t fat_start, fat_bytes, data_start, nclusters, total_bytes;
-	uint32_t volid;
-	char label[12];
-};
 
 static int is_pow2(unsigned v)
 {
 	return v && !(v & (v - 1));
 }
 
-/* Decodes and checks the boot sector; 0 when it describes a consistent FAT filesystem. */
-static int fat_geometry(const uint8_t *b, uint64_t size, struct fat_geom *g)
+int lb_fat_geometry(const uint8_t *b, uint64_t size, struct fat_geom *g)
 {
 	unsigned reserved, nfats, root_ent, fatsz16;
 	uint64_t total, fatsz, root_secs, data_secs;
@@ -104,7 +95,7 @@ static int read_geom(struct lb_dev *d, uint64_t off, uint64_t size, struct fat_g
 	struct lb_err e = { 0 };
 	if (size < 4096 || lb_dev_read(d, b, sizeof b, off, &e))
 		return -1;
-	return fat_geometry(b, size, g);
+	return lb_fat_geometry(b, size, g);
 }
 
 static uint32_t fat_entry(const struct fat_geom *g, const uint8_t *piece, uint64_t first, uint64_t cl)

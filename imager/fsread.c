@@ -14,6 +14,9 @@
 
 static const struct lb_fsr_ops *const readers[] = {
 	&lb_fsr_ext,
+	&lb_fsr_fat,
+	&lb_fsr_ntfs,
+	&lb_fsr_exfat,
 };
 
 #define MAX_SYMLINKS 40      /* as the kernel's path walk */

@@ -28,7 +28,7 @@ export ASAN_BUILD
 
 # --- replay binaries: the fuzz targets with a plain main, gcc, in whatever BUILD this make has
 # (the recursive make below sets BUILD=$(ASAN_BUILD) and the sanitizer flags) ----------------
-$(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h $(BUILD)/libimager.a
+$(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(wildcard tests/fuzz/*.h) $(BUILD)/libimager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LB_CFLAGS) -DLB_FUZZ_REPLAY -Itests/fuzz -o $@ $< tests/fuzz/replay_main.c \
 		$(BUILD)/libimager.a $(FUZZ_LIBS)
@@ -54,7 +54,7 @@ $(FUZZ_BUILD)/libimager.a: $(FUZZ_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libimager.a
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libimager.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(LB_CFLAGS) -Itests/fuzz -o $@ $< \
 		$(FUZZ_BUILD)/libimager.a $(FUZZ_LIBS)
 

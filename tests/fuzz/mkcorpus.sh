@@ -62,6 +62,17 @@ else
 	echo "mkcorpus: no mkfs.exfat/exfat-fuse: the exfat seeds are kept as they are" >&2
 fi
 
+# The file readers (fsr_fat, fsr_exfat) start from the same volumes, and a FAT12 tree with long
+# and non-ASCII names, a subdirectory and a fragmented file.
+mkdir -p "$OUT"/{fsr_fat,fsr_exfat}
+cp "$OUT"/fat/* "$OUT/fsr_fat/"; cp "$OUT"/exfat/* "$OUT/fsr_exfat/" 2>/dev/null || true
+mkdir -p lfn/"Sub dir"; for i in 1 2 3; do seq 1 $((i * 40)) >"lfn/long name number $i.txt"; done
+seq 1 500 >"lfn/Sub dir/Größe.log"; seq 1 30 >fill-a; seq 1 30 >fill-b; seq 1 400 >frag
+kib fat12-tree.img 96; mkfs.fat -F 12 -s 1 -n FSRSEED fat12-tree.img >/dev/null
+LC_ALL=C.UTF-8 mcopy -i fat12-tree.img -s lfn/* ::/; mcopy -i fat12-tree.img fill-a fill-b ::/
+mdel -i fat12-tree.img ::/fill-a; mcopy -i fat12-tree.img frag ::/
+cp fat12-tree.img "$OUT/fsr_fat/"
+
 # --- partition tables ------------------------------------------------------------------------
 kib mbr.img 96
 printf 'label: dos\nstart=1, size=16, type=83\nstart=17, size=150, type=5\nstart=18, size=20, type=83\nstart=40, size=20, type=b\nstart=62, size=60, type=82\n' |
