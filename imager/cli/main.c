@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
 		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
-		{ "export", cmd_export }, { "serve", cmd_serve },
+		{ "export", cmd_export }, { "serve", cmd_serve }, { "multicast", cmd_multicast },
 	};
 	if (argc < 2)
 		return tui_main(argc, argv);
