@@ -75,7 +75,7 @@ cmp -s t1.img old.img || fail "a refused restore changed its target"
 for i in 1 2 3; do receive "$i" "t$i.img"; done
 rc=0
 send split.lbi --receivers 3 --max-wait 30 --report-timeout 60 >sum1.txt 2>send1.err || rc=$?
-cat sum1.txt
+cat send1.err sum1.txt
 [ "$rc" = 0 ] || { cat send1.err >&2; fail "run 1: the sender exited $rc"; }
 for i in 1 2 3; do
 	r=0; wait "${PIDS[$((i - 1))]}" || r=$?
@@ -85,6 +85,7 @@ for i in 1 2 3; do
 		fail "run 1: the summary has no ok line for receiver $i"
 	grep -q "read back and verified" "recv$i.err" || fail "run 1: receiver $i did not verify"
 done
+cat recv1.err
 [ "$(grep -c ' ok: ' sum1.txt)" = 3 ] || fail "run 1: not three ok rows"
 grep -q "multicast complete: 3 of 3" send1.err || fail "run 1: no completion line"
 PIDS=()
@@ -104,7 +105,7 @@ grep -q "Starting transfer" send2.err || { cat send2.err >&2; fail "run 2: the t
 sleep 2
 kill -9 "${PIDS[1]}"
 rc=0; wait "$spid" || rc=$?
-cat sum2.txt
+cat send2.err sum2.txt
 [ "$rc" != 0 ] || fail "run 2: the sender exited 0 with a receiver killed"
 for i in 1 3; do
 	r=0; wait "${PIDS[$((i - 1))]}" || r=$?
