@@ -14,6 +14,7 @@
 for p in ip unshare udp-sender udp-receiver; do
 	command -v "$p" >/dev/null || skip "$p not installed (scripts/install-deps.sh)"
 done
+echo "udpcast: $(command -v udp-sender) $(command -v udp-receiver)"   # the host's, or LB's static ones in PATH
 P=lbmc$$
 B=${P}b
 ip netns add "$B" 2>/dev/null || skip "cannot make network namespaces here"
