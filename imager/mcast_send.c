@@ -381,7 +381,9 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 	}
 	for (int i = 0; i < res->nrows; i++) {
 		struct lb_mcast_row *w = &res->rows[i];
-		if (w->done && w->dropped && !w->ok && strlen(w->result) + 30 < sizeof w->result)
+		/* a receiver that said why it failed needs no guess added */
+		if (w->done && w->dropped && !w->ok && strncmp(w->result, "failed", 6) &&
+		    strlen(w->result) + 30 < sizeof w->result)
 			strcat(w->result, " (udp-sender dropped it)");
 		if (!w->done)
 			end_row(w, w->dropped ? "dropped: udp-sender got no answer from it, and no result "

@@ -132,8 +132,8 @@ int cmd_multicast(int argc, char **argv)
 		res.rows[i].ok ? good++ : bad++;
 	if (bad || good < o.receivers)
 		fprintf(stderr, "lifeboat: multicast NOT complete: %d of %d machines restored and "
-		        "checked the image (%d listed failed or without a result)\n", good, o.receivers,
-		        bad);
+		        "checked the image; %d failed or gave no result; %d never came\n", good,
+		        o.receivers, bad, res.nrows < o.receivers ? o.receivers - res.nrows : 0);
 	else
 		fprintf(stderr, "lifeboat: multicast complete: %d of %d machines restored and checked "
 		        "the image\n", good, o.receivers);

@@ -8,6 +8,9 @@
 #  - run 2: the one-file image, slowed by --max-bitrate; one receiver is killed half-way: the
 #    other two finish and equal the local restore; the sender's table names the dead one
 #    ("died"), and the sender exits non-zero.
+#  - run 3: two of the three expected receivers come; the sender starts after --max-wait; one
+#    target is too small: that receiver's own message is in the sender's table, the other
+#    restores; the sender exits non-zero.
 #  - the source disk and the images are unchanged; wrong multicast:// URLs are refused.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
@@ -117,6 +120,31 @@ done
 grep -Eq "^10\.79\.0\.12 / r2 +t2\.img .*died" sum2.txt || fail "run 2: the summary does not name receiver 2 as died"
 grep -q "multicast NOT complete: 2 of 3" send2.err || { cat send2.err >&2; fail "run 2: no NOT complete line"; }
 cmp -s t2.img ref.img && fail "run 2: the killed receiver's target is complete: it was not killed half-way"
+
+# --- run 3: two of the three expected come (the start after --max-wait), and one of them
+# refuses its target (too small): its own message reaches the sender's table
+PIDS=()
+cp old.img t1.img
+truncate -s 8M small.img
+receive 1 t1.img
+receive 3 small.img
+rc=0
+send one.lbi --receivers 3 --max-wait 3 --retries-until-drop 8 --report-timeout 60 \
+	>sum3.txt 2>send3.err || rc=$?
+cat send3.err sum3.txt
+[ "$rc" != 0 ] || fail "run 3: the sender exited 0 with one machine missing and one failed"
+r=0; wait "${PIDS[0]}" || r=$?
+[ "$r" = 0 ] || { cat recv1.err >&2; fail "run 3: receiver 1 exited $r"; }
+cmp t1.img ref.img || fail "run 3: target 1 differs from a local restore of the image"
+r=0; wait "${PIDS[1]}" || r=$?
+[ "$r" = 4 ] || { cat recv3.err >&2; fail "run 3: receiver 3 (target too small) exited $r, wanted 4"; }
+grep -Eq "^10\.79\.0\.13 / r3 +small\.img .*failed: small\.img is too small" sum3.txt ||
+	fail "run 3: the summary does not give receiver 3's own message"
+[ "$(wc -l <sum3.txt)" = 3 ] || fail "run 3: the table has other rows than the two machines"
+grep -q "max wait\[3\] passed: starting\|Starting transfer" send3.err || fail "run 3: no start after --max-wait"
+grep -q "multicast NOT complete: 1 of 3 .*1 failed or gave no result; 1 never came" send3.err ||
+	fail "run 3: no NOT complete line naming the one that never came"
+[ "$(stat -c %s small.img)" = $((8 << 20)) ] || fail "run 3: the refused target changed size"
 
 # --- nothing read was changed; no udpcast process of ours is left
 [ "$(sum src.img)" = "$src_sum" ] || fail "the source disk changed"
