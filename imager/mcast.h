@@ -99,7 +99,8 @@ void lb_mcast_result_free(struct lb_mcast_result *res);
 /* ---- the receiver (mcast_recv.c), a repository kind (repo.h) ---------------------------- */
 
 struct lb_repo;
-/* The target the front end will write: named in the HELLO line (set before lb_repo_open). */
+/* The target the front end will write: named in the HELLO line (set before lb_repo_open;
+ * without one, lb_repo_open refuses multicast://: only restore receives). */
 void lb_mcast_set_target(const char *target);
 /* The restore's result, sent as RESULT by lb_repo_close (a transfer failure found there
  * turns ok into failed). */

@@ -143,11 +143,16 @@ int lb_mcast_open(struct lb_repo *r, struct lb_err *err)
 	char *argv[16];
 	struct watch_arg *w;
 	int n = 0, rc;
+	/* verify and info have no target to report: the sender would count a failure */
+	if (!g_target[0])
+		return lb_fail(err, LB_EUSAGE, "%s: a multicast is received by 'lifeboat restore "
+		               "multicast://IF TARGET' only", lb_repo_name(r));
 	if ((rc = lb_mcast_iface(r->u.host, iface, sizeof iface, err)))
 		return lb_context(err, "%s", lb_repo_name(r));
 	if (!lb_repo_find_prog(names, prog, sizeof prog))
 		return lb_fail(err, LB_EUNSUPPORTED, "%s: udp-receiver (udpcast) was not found in PATH",
 		               lb_repo_name(r));
+	snprintf(r->u.host, sizeof r->u.host, "%s", iface);   /* "auto" resolved, for messages */
 	if (!(r->mc = calloc(1, sizeof *r->mc)))
 		return lb_fail(err, LB_ENOMEM, "out of memory");
 	r->mc->sock = -1;

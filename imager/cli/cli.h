@@ -69,4 +69,6 @@ int cli_repo_fail(struct cli_repo *c, const struct lb_err *engine);
  * nothing for other repositories. */
 void cli_mcast_result(struct lb_repo *r, int rc, const struct lb_err *err,
                       const struct lb_report *rep, int verify);
+/* restore from multicast://: says that it waits for the sender (the stream may start late). */
+void cli_mcast_waiting(const struct lb_repo *r, int quiet);
 #endif

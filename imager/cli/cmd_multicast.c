@@ -163,3 +163,10 @@ void cli_mcast_result(struct lb_repo *r, int rc, const struct lb_err *err,
 	/* a partial copy (missing ranges) is not a success, nor is one not read back */
 	lb_mcast_set_result(r, !rc && !rep->nbad && (!verify || rep->verified), rep->seconds, msg);
 }
+
+void cli_mcast_waiting(const struct lb_repo *r, int quiet)
+{
+	if (r->mc && !quiet)
+		fprintf(stderr, "lifeboat: receiving on %s; waiting for the sender ('lifeboat multicast "
+		        "IMAGE' on another machine)\n", r->u.host);
+}

@@ -110,6 +110,7 @@ int cmd_restore(int argc, char **argv)
 	lb_mcast_set_target(argv[optind + 1]);   /* multicast://: named in its report */
 	if ((rc = cli_repo_open(&repo, "restore", argv[optind], LB_REPO_READ, creds)))
 		return rc;
+	cli_mcast_waiting(&repo.r, quiet);
 	o.image = repo.r.image;
 	o.target = argv[optind + 1];
 	o.progress = cli_progress;

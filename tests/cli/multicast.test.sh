@@ -72,6 +72,7 @@ lb_expect_fail 2 "interface" restore multicast:// t1.img --yes
 lb_expect_fail 2 "interface name" restore "multicast://a/b" t1.img --yes
 lb_expect_fail 2 "--yes" restore multicast://auto t1.img
 lb_expect_fail 2 "--receivers" multicast one.lbi
+lb_expect_fail 2 "restore" verify multicast://auto
 lb_expect_fail 2 "bitrate" multicast one.lbi --receivers 2 --max-bitrate fast
 cmp -s t1.img old.img || fail "a refused restore changed its target"
 
@@ -88,6 +89,7 @@ for i in 1 2 3; do
 	grep -Eq "^10\.79\.0\.1$i / r$i +t$i\.img +[0-9.]+ s +ok: restored .*read back and verified" sum1.txt ||
 		fail "run 1: the summary has no ok line for receiver $i"
 	grep -q "read back and verified" "recv$i.err" || fail "run 1: receiver $i did not verify"
+	grep -q "receiving on e$P$i; waiting for the sender" "recv$i.err" || fail "run 1: receiver $i did not say it waits"
 done
 cat recv1.err
 [ "$(grep -c ' ok: ' sum1.txt)" = 3 ] || fail "run 1: not three ok rows"
