@@ -122,6 +122,8 @@ int cmd_multicast(int argc, char **argv)
 	o.note_ctx = &nc;
 	rc = lb_mcast_send(&o, &res, &err);
 	if (rc) {
+		if (res.nrows)   /* cancelled: what is known so far */
+			table(&res);
 		lb_mcast_result_free(&res);
 		return cli_error(&err);
 	}
