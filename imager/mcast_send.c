@@ -385,7 +385,9 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 		if (w->done && w->dropped && !w->ok && strncmp(w->result, "failed", 6) &&
 		    strlen(w->result) + 30 < sizeof w->result)
 			strcat(w->result, " (udp-sender dropped it)");
-		if (!w->done)
+		if (!w->done && rc == LB_ECANCELLED)
+			end_row(w, "no report: the multicast was cancelled first");
+		else if (!w->done)
 			end_row(w, w->dropped ? "dropped: udp-sender got no answer from it, and no result "
 			        "came" : w->fd >= 0 ? "no report: still working when the wait ended "
 			        "(--report-timeout)" : "no report: it never opened the report channel");
