@@ -259,11 +259,22 @@ static int spawn(struct sctx *c, const struct lb_mcast_send_opts *o, struct lb_i
 		argv[n++] = (char *)o->image;
 	}
 	argv[n] = NULL;
-	if (pipe2(ep, O_CLOEXEC) < 0 || (img->nseg > 1 && pipe2(dp, O_CLOEXEC) < 0))
+	if (pipe2(ep, O_CLOEXEC) < 0)
 		return lb_fail(err, LB_EIO, "cannot make a pipe: %s", strerror(errno));
+	c->errpipe = ep[0];
+	if (img->nseg > 1 && pipe2(dp, O_CLOEXEC) < 0) {
+		close(ep[1]);
+		return lb_fail(err, LB_EIO, "cannot make a pipe: %s", strerror(errno));
+	}
 	fflush(NULL);
-	if ((c->sender = fork()) < 0)
+	if ((c->sender = fork()) < 0) {
+		close(ep[1]);
+		if (dp[0] >= 0) {
+			close(dp[0]);
+			close(dp[1]);
+		}
 		return lb_fail(err, LB_EIO, "cannot start udp-sender: %s", strerror(errno));
+	}
 	if (c->sender == 0) {
 		int null = open("/dev/null", O_RDWR);
 		dup2(dp[0] >= 0 ? dp[0] : null, 0);
@@ -277,7 +288,6 @@ static int spawn(struct sctx *c, const struct lb_mcast_send_opts *o, struct lb_i
 		_exit(127);
 	}
 	close(ep[1]);
-	c->errpipe = ep[0];
 	if (dp[0] >= 0) {
 		close(dp[0]);
 		if ((c->feeder = fork()) == 0)
@@ -300,7 +310,7 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 	struct sctx c = { .res = res, .sender = -1, .feeder = -1, .errpipe = -1, .lsock = -1 };
 	struct lb_imgr img;
 	double t0 = lb_now(), t_end = 0;
-	int rc, st, img_open = 0, running;
+	int rc, st, img_open = 0, running = 0;
 
 	memset(res, 0, sizeof *res);
 	res->sender_status = -1;
@@ -314,9 +324,12 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 	img_open = 1;
 	if ((rc = lb_mcast_iface(o->iface, res->iface, sizeof res->iface, err)))
 		goto out;
-	if ((rc = listen_report(&c, err)) || (rc = spawn(&c, o, &img, res->iface, err)))
+	if ((rc = listen_report(&c, err)))
 		goto out;
-	running = 1;
+	rc = spawn(&c, o, &img, res->iface, err);
+	running = c.sender > 0;
+	if (rc)
+		goto out;
 	for (;;) {
 		struct pollfd pf[MAX_ROWS + 2];
 		struct lb_mcast_row *who[MAX_ROWS + 2];
@@ -374,11 +387,6 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 				accept_report(&c);
 		}
 	}
-	if (running) {   /* cancelled */
-		kill(-c.sender, SIGTERM);
-		kill(c.sender, SIGTERM);
-		waitpid(c.sender, &st, 0);
-	}
 	for (int i = 0; i < res->nrows; i++) {
 		struct lb_mcast_row *w = &res->rows[i];
 		/* a receiver that said why it failed needs no guess added */
@@ -397,6 +405,11 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 		             c.last[0] ? ": " : "", c.last);
 	snprintf(res->sender_msg, sizeof res->sender_msg, "%s", c.last);
 out:
+	if (running) {   /* cancelled, or the feeder could not start */
+		kill(-c.sender, SIGTERM);
+		kill(c.sender, SIGTERM);
+		waitpid(c.sender, &st, 0);
+	}
 	if (c.feeder > 0) {
 		kill(c.feeder, SIGTERM);
 		waitpid(c.feeder, &st, 0);
