@@ -52,7 +52,7 @@ while read -r type name src rest; do
 	# optfile: a file that may be missing (udpcast without a source): left out, said
 	if [ "$type" = optfile ]; then
 		[ -f "$src" ] || { say "not on the stick: $name ($src was not built)"; continue; }
-		type=file
+		type="file"
 	fi
 	if [ "$type" = file ]; then
 		n=$((n + 1)); cp "$src" "$stage/$n"; touch -d "@$SOURCE_DATE_EPOCH" "$stage/$n"

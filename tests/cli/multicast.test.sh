@@ -153,6 +153,7 @@ grep -q "multicast NOT complete: 1 of 3 .*1 failed or gave no result; 1 never ca
 [ "$(sum one.lbi)" = "$one_sum" ] || fail "the image changed"
 [ "$(cat split.lbi* | sha256sum)" = "$split_sums" ] || fail "the split image changed"
 for n in "${NS[@]}"; do
-	[ -z "$(ip netns pids "$n")" ] || { ps -f $(ip netns pids "$n") >&2; fail "processes left in $n"; }
+	left=$(ip netns pids "$n" | tr "\n" " ")
+	[ -z "$left" ] || { ps -f -p "$left" >&2; fail "processes left in $n"; }
 done
 echo "multicast: OK"
