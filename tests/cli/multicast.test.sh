@@ -99,14 +99,14 @@ PIDS=()
 # --- run 2: one receiver killed half-way; the other two go on and finish
 for i in 1 2 3; do cp old.img "t$i.img"; done
 for i in 1 2 3; do receive "$i" "t$i.img"; done
-# 30 Mbit/s: the image takes several seconds, so there is a middle to kill receiver 2 in
-send one.lbi --receivers 3 --max-wait 30 --max-bitrate 30m --retries-until-drop 8 \
+# 15 Mbit/s: the image (8 MB) takes at least 4.5 s, so there is a middle to kill receiver 2 in
+send one.lbi --receivers 3 --max-wait 30 --max-bitrate 15m --retries-until-drop 8 \
 	--report-timeout 60 >sum2.txt 2>send2.err &
 spid=$!
 PIDS+=("$spid")
 for _ in $(seq 300); do grep -q "Starting transfer" send2.err && break; sleep 0.1; done
 grep -q "Starting transfer" send2.err || { cat send2.err >&2; fail "run 2: the transfer did not start"; }
-# half-way: --max-bitrate makes the transfer last more than 3 s (checked below: the killed
+# half-way: --max-bitrate makes the transfer last more than 4 s (checked below: the killed
 # receiver's target is not complete)
 sleep 2
 kill -9 "${PIDS[1]}"
