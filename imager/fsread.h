@@ -28,6 +28,9 @@ struct lb_imgread;
  * through the image's index (ranges in no chunk read as zeros; a damaged chunk is -EIO, never
  * data), writes refused. One worker per handle: not shared between threads. r must outlive d. */
 int lb_dev_open_image(struct lb_dev *d, struct lb_imgread *r, struct lb_err *err);
+/* The sentence of the last read of d that failed (which chunk, what check), or NULL when d is
+ * not over an image or no read failed: a reader's -EIO says "I/O error", this says why. */
+const char *lb_dev_image_error(const struct lb_dev *d);
 
 struct lb_fsr_stat {
 	uint64_t id;            /* the file's number (see above) */
@@ -51,7 +54,8 @@ struct lb_fsr_ops {
 	uint64_t (*root)(void *fs);
 	int (*stat)(void *fs, uint64_t id, struct lb_fsr_stat *st, struct lb_err *err);
 	/* fn(ctx, name, name_len, stat of the entry) for every entry of directory id but . and ..;
-	 * a non-zero return from fn stops the walk and is returned. */
+	 * a non-zero return from fn stops the walk and is returned. An entry whose file cannot be
+	 * stat'ed is given with st->id set and st->mode 0 (stat on it names why). */
 	int (*readdir)(void *fs, uint64_t id,
 	               int (*fn)(void *ctx, const char *name, size_t name_len,
 	                         const struct lb_fsr_stat *st),
@@ -63,6 +67,9 @@ struct lb_fsr_ops {
 	int (*map)(void *fs, uint64_t id, uint64_t off, int *data, uint64_t *run, struct lb_err *err);
 	/* A symlink's target, NUL-terminated, into buf (cap bytes; too long: LB_EUNSUPPORTED). */
 	int (*readlink)(void *fs, uint64_t id, char *buf, size_t cap, struct lb_err *err);
+	/* Optional: one line on how the filesystem is read, or NULL when there is nothing to say
+	 * ("its journal was replayed in memory: 3 transactions"). Valid until close. */
+	const char *(*note)(void *fs);
 };
 
 extern const struct lb_fsr_ops lb_fsr_ext, lb_fsr_fat, lb_fsr_ntfs, lb_fsr_exfat;
@@ -71,43 +78,68 @@ extern const struct lb_fsr_ops lb_fsr_ext, lb_fsr_fat, lb_fsr_ntfs, lb_fsr_exfat
 
 struct lb_fsr;          /* an open filesystem: ops + backend state + the device */
 
-/* Opens the filesystem of partition `part` (1-based, as in the image's plan) of the disk
- * behind d, or the whole of d when part is 0. LB_EUNSUPPORTED names the filesystem when no
- * reader knows it ("partition 3 holds crypto_LUKS: encrypted, its files cannot be read"). */
+/* Opens the filesystem at [off, off+size) of d (a partition as the image's plan places it, or
+ * the whole of d). LB_EUNSUPPORTED names what is there when no reader knows it ("it holds
+ * crypto_LUKS (LUKS2: encrypted, copied raw): Lifeboat cannot read its files"); callers put
+ * the partition in front (lb_context). */
 int lb_fsr_open(struct lb_fsr **out, struct lb_dev *d, uint64_t off, uint64_t size,
                 struct lb_err *err);
 void lb_fsr_close(struct lb_fsr *f);
 const char *lb_fsr_type(const struct lb_fsr *f);   /* "ext", "fat", ... */
+const char *lb_fsr_note(const struct lb_fsr *f);   /* the backend's note, or NULL */
+uint64_t lb_fsr_root(const struct lb_fsr *f);
+int lb_fsr_stat(struct lb_fsr *f, uint64_t id, struct lb_fsr_stat *st, struct lb_err *err);
 /* "/a/b/c" (or "" / "/" for the root) to a file number, following no symlinks except in
  * the leading components (as lstat). LB_ENOENT names the first component that is missing. */
 int lb_fsr_lookup(struct lb_fsr *f, const char *path, struct lb_fsr_stat *st, struct lb_err *err);
+/* The backend's readdir, with every name checked: an entry named "", ".", "..", or holding
+ * '/' or NUL is not given to fn; the walk goes on and then returns LB_EDAMAGED naming it. */
 int lb_fsr_readdir(struct lb_fsr *f, uint64_t id,
                    int (*fn)(void *ctx, const char *name, size_t name_len,
                              const struct lb_fsr_stat *st),
                    void *ctx, struct lb_err *err);
 int lb_fsr_pread(struct lb_fsr *f, uint64_t id, void *buf, size_t len, uint64_t off,
                  struct lb_err *err);
+/* As the backend's map; without one, all of [off, size) is data. */
+int lb_fsr_map(struct lb_fsr *f, uint64_t id, uint64_t off, uint64_t size, int *data,
+               uint64_t *run, struct lb_err *err);
 int lb_fsr_readlink(struct lb_fsr *f, uint64_t id, char *buf, size_t cap, struct lb_err *err);
+/* A name (len bytes, any bytes) made printable and unambiguous into out (cap bytes, always
+ * NUL-terminated; cut short when it does not fit): valid UTF-8 stays, a backslash becomes
+ * "\\", tab, newline and carriage return "\t" "\n" "\r", and every other control character
+ * or byte that is not valid UTF-8 "\xNN" per byte. 4 * len + 1 bytes always suffice. */
+char *lb_fsr_escape(const char *name, size_t len, char *out, size_t cap);
 
 /* ---- extract (extract.c) ------------------------------------------------------------------ */
 
 struct lb_extract_opts {
 	const char *to;         /* destination directory (must exist) */
-	int owners;             /* restore uid/gid (default: when running as root) */
+	int owners;             /* restore uid/gid (front ends: on when running as root) */
 	int overwrite;          /* replace existing files (default: refuse, naming the file) */
 	lb_progress_fn progress;
 	void *progress_ctx;
 };
 struct lb_extract_report {
 	uint64_t files, dirs, links, symlinks, specials, bytes;
-	uint64_t failed;        /* files that could not be read (damaged chunks): named in text */
-	char *text;             /* malloc'd lines naming every failure, or NULL */
+	uint64_t failed;        /* files that could not be (wholly) read or written: named in text */
+	uint64_t damaged_bytes; /* of those, bytes that could not be read: zeros in the copies */
+	uint64_t skipped;       /* devices, fifos and sockets not made (not root): named in text */
+	char *text;             /* malloc'd lines (names escaped, lb_fsr_escape) naming every
+	                         * failure and skip, or NULL */
 };
-/* Copies each path (a file or a whole tree) of f into o->to/<last component>: contents, holes,
- * modes, times, hard links as hard links, symlinks as symlinks (never followed), devices and
- * fifos when root. Never writes outside o->to: names are checked, every directory is opened
- * with O_NOFOLLOW|O_DIRECTORY relative to its parent. Files that fail are named in the report
- * and the call returns LB_EDAMAGED after copying everything else. */
+/* Copies each path (a file or a whole tree) of f into o->to/<last component> ("/": the root's
+ * entries into o->to itself): contents, holes, modes, times, hard links as hard links (within
+ * one call), symlinks as symlinks (never followed), devices, fifos and sockets when root.
+ * Never writes outside o->to: names are checked, every directory is opened with
+ * O_NOFOLLOW|O_DIRECTORY relative to its parent, and a directory met again inside itself (a
+ * loop in a corrupt filesystem) is not entered. An existing o->to/<name> refuses the call
+ * before anything is written (LB_EREFUSED) unless o->overwrite: then files and symlinks are
+ * replaced and directories merged (a directory in the way of a file is never removed: that
+ * file fails). A file with unreadable ranges (damaged chunks) is copied with zeros there; it,
+ * and every other file that fails, is named in the report, and the call returns LB_EDAMAGED
+ * (nothing else failed: only damaged ranges) or LB_EIO after copying everything else.
+ * Progress: LB_PHASE_PLAN while the files' sizes are added up, then LB_PHASE_COPY with that
+ * total; cancelling (or a full destination) removes the file being copied and stops. */
 int lb_extract(struct lb_fsr *f, const char *const *paths, int npaths,
                const struct lb_extract_opts *o, struct lb_extract_report *rep, struct lb_err *err);
 void lb_extract_report_free(struct lb_extract_report *rep);

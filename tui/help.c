@@ -15,6 +15,8 @@ static const struct { const char *topic, *text; } topics[] = {
 "  Clone     copy one disk straight onto another, with no image between.\n"
 "  Verify    check that an image is complete and undamaged, or compare it\n"
 "            with a disk.\n"
+"  Browse    look at the files inside an image and copy some of them out,\n"
+"            without restoring it.\n"
 "  Shell     a command line; type 'exit' to come back.\n"
 "\n"
 "The disk marked [Lifeboat stick] is the one this system started from.\n"
@@ -22,7 +24,7 @@ static const struct { const char *topic, *text; } topics[] = {
 "\n"
 "Keys everywhere: Up/Down to move, Enter to choose, Esc to go back,\n"
 "? or F1 for help, Ctrl-L to redraw the screen.\n"
-"On this screen: b r c v s choose an action, F5 looks for disks again." },
+"On this screen: b r c v f s choose an action, F5 looks for disks again." },
 { "source",
 "Choose the disk to copy. Nothing is ever written to it, and it is never\n"
 "mounted.\n"
@@ -95,6 +97,23 @@ static const struct { const char *topic, *text; } topics[] = {
 "Verify reads the whole image and checks every checksum.\n"
 "'Compare with a disk' also reads a disk and reports whether it still\n"
 "matches the image." },
+{ "browse-image",
+"Browse an image: the files of one partition of an image, read straight\n"
+"from the image (nothing is mounted, nothing is written to it).\n"
+"\n"
+"  Enter / Right   open a folder      Backspace / Left   up one folder\n"
+"  Space           mark or unmark the file or folder (a folder: all of it)\n"
+"  c or F5         copy what is marked (nothing marked: the entry under the\n"
+"                  cursor) into a folder you choose; files already there\n"
+"                  are not replaced\n"
+"  u               unmark everything      Esc   back to the partitions\n"
+"\n"
+"[*] is marked, [+] is inside a marked folder. The line at the bottom says\n"
+"how many files and bytes are marked. The copy shows its progress (Esc asks\n"
+"before stopping) and then what was copied, naming every file that could\n"
+"not be read from the image. A read-only folder (such as the filesystem the\n"
+"image was found on) cannot be chosen as the destination.\n"
+"An encrypted image asks for its passphrase first." },
 { "clone",
 "Clone copies a disk onto another disk directly. The target is overwritten;\n"
 "if it is larger, the partition table is moved to its end." },

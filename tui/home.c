@@ -7,12 +7,13 @@
 #include "secureboot.h"
 #include "ui.h"
 
-enum { ACT_BACKUP = 1, ACT_RESTORE, ACT_CLONE, ACT_VERIFY, ACT_SHELL, ACT_REBOOT, ACT_POWEROFF,
-       ACT_HELP, ACT_QUIT, ACT_RELOAD, ACT_ENTER, ACT_SCROLL_UP, ACT_SCROLL_DOWN };
+enum { ACT_BACKUP = 1, ACT_RESTORE, ACT_CLONE, ACT_VERIFY, ACT_BROWSE, ACT_SHELL, ACT_REBOOT,
+       ACT_POWEROFF, ACT_HELP, ACT_QUIT, ACT_RELOAD, ACT_ENTER, ACT_SCROLL_UP, ACT_SCROLL_DOWN };
 
 static const struct { int action; const char *label; } menu[] = {
 	{ ACT_BACKUP, "Back up a disk" }, { ACT_RESTORE, "Restore an image" },
 	{ ACT_CLONE, "Clone a disk" }, { ACT_VERIFY, "Verify an image" },
+	{ ACT_BROWSE, "Browse an image" },
 	{ ACT_SHELL, "Shell" }, { ACT_REBOOT, "Reboot" }, { ACT_POWEROFF, "Power off" },
 	{ ACT_HELP, "Help" }, { ACT_QUIT, "Quit" },
 };
@@ -20,6 +21,7 @@ static const struct { int action; const char *label; } menu[] = {
 
 static const struct ui_key keys[] = {
 	{ 'b', ACT_BACKUP }, { 'r', ACT_RESTORE }, { 'c', ACT_CLONE }, { 'v', ACT_VERIFY },
+	{ 'f', ACT_BROWSE },
 	{ 's', ACT_SHELL }, { '?', ACT_HELP }, { 'h', ACT_HELP }, { 'q', ACT_QUIT },
 	{ KEY_ESC, ACT_QUIT }, { KEY_F(5), ACT_RELOAD }, { 'g', ACT_RELOAD },
 	{ '\n', ACT_ENTER }, { '\r', ACT_ENTER }, { KEY_ENTER, ACT_ENTER },
@@ -166,6 +168,7 @@ int scr_home(void)
 		case ACT_RESTORE: flow_restore(); break;
 		case ACT_CLONE: flow_clone(); break;
 		case ACT_VERIFY: flow_verify(); break;
+		case ACT_BROWSE: flow_browse_image(); break;
 		case ACT_SHELL: shell(); break;
 		case ACT_REBOOT: power(0); break;
 		case ACT_POWEROFF: power(1); break;

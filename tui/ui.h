@@ -140,6 +140,7 @@ void flow_backup(void);
 void flow_restore(void);
 void flow_verify(void);
 void flow_clone(void);
+void flow_browse_image(void);   /* browse_image.c */
 
 /* pickers shared by flows; return 1 when something was picked, 0 on Esc */
 int pick_disk(const char *title, const char *why, const char *exclude, char *path, size_t len);

@@ -14,6 +14,8 @@ int cmd_clone(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_multicast(int argc, char **argv);
+int cmd_files(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 
 /* Prints "lifeboat: msg" and returns the exit status for err. */
 int cli_error(const struct lb_err *err);
@@ -71,4 +73,21 @@ void cli_mcast_result(struct lb_repo *r, int rc, const struct lb_err *err,
                       const struct lb_report *rep, int verify);
 /* restore from multicast://: says that it waits for the sender (the stream may start late). */
 void cli_mcast_waiting(const struct lb_repo *r, int quiet);
+
+/* Reading files out of an image (cli_fsr.c): `files` and `extract`. */
+#include "blockdev.h"
+struct cli_fsr {
+	struct cli_pass pass;
+	struct lb_imgread *r;
+	struct lb_dev d;
+	struct lb_fsr *f;
+	int part;               /* the partition chosen */
+};
+/* Opens image, its partition (< 0: the only one holding files, else the choices are listed)
+ * and that filesystem; 0, or an exit status (the message printed). */
+int cli_fsr_open(struct cli_fsr *c, const char *cmd, const char *image, int partition,
+                 const char *key_file);
+void cli_fsr_close(struct cli_fsr *c);
+/* A PATH as the listing prints it (\\ \n \t \r \xNN) back into bytes; malloc'd. */
+char *cli_unescape(const char *s);
 #endif

@@ -6,7 +6,8 @@
 
 static const char usage[] =
 "Usage: lifeboat [COMMAND [ARGS]]\n"
-"Backs up, restores, clones and verifies whole disks, and serves backups as disks.\n"
+"Backs up, restores, clones and verifies whole disks, serves backups as disks, and\n"
+"lists and extracts files from them.\n"
 "With no command, starts the interactive screens (the same as 'lifeboat tui').\n"
 "\n"
 "Commands:\n"
@@ -129,6 +130,22 @@ static const char usage[] =
 "      Writes the disk as a sparse raw file OUT, equal to a restore onto a blank file\n"
 "      (holes where the image holds nothing). Refuses an existing OUT unless --force, and\n"
 "      devices (use restore). Unreadable ranges listed in the image: zeros, exit 6.\n"
+"  files IMAGE [--partition N] [PATH] [--json] [--key-file FILE]\n"
+"      Lists a directory of a backed-up filesystem without restoring (docs/BROWSE.md):\n"
+"      mode, links, owner, group, size, mtime (UTC), name, as ls -l. Without\n"
+"      --partition the image must hold one filesystem with files (else they are listed,\n"
+"      exit 2). Readers: ext2/3/4 (a journal needing recovery is replayed in memory).\n"
+"      Names are printed escaped (\\\\, \\n, \\t, \\r, \\xNN for controls and bytes that\n"
+"      are not UTF-8); PATH may be typed the same way. --json: one object, entries[].\n"
+"  extract IMAGE [--partition N] PATH... --to DIR [--overwrite] [--no-owners]\n"
+"                [--key-file FILE]\n"
+"      Copies files or whole trees (PATH /: everything) into DIR/<last component>:\n"
+"      contents with holes, modes (set-id too), times, owners when root (--no-owners:\n"
+"      not), hard links, symlinks (never followed), devices when root, fifos. Nothing\n"
+"      is written outside DIR, whatever the image holds. An existing DIR/<name> refuses\n"
+"      the whole command (exit 4) unless --overwrite (files replaced, directories\n"
+"      merged). A file in a damaged chunk is copied with zeros there and named; the rest\n"
+"      is copied, then exit 3. Write failures in DIR: named, exit 1.\n"
 "  tui [--disk FILE]... [--images-dir DIR] [--boot-disk PATH] [--mnt-dir DIR]\n"
 "      [--ascii] [--mono]\n"
 "      The interactive screens (docs/TUI.md). --disk: work on these disks or disk-image\n"
@@ -197,7 +214,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
 		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
-		{ "export", cmd_export }, { "serve", cmd_serve }, { "multicast", cmd_multicast },
+		{ "export", cmd_export }, { "serve", cmd_serve },
+		{ "files", cmd_files }, { "extract", cmd_extract }, { "multicast", cmd_multicast },
 	};
 	if (argc < 2)
 		return tui_main(argc, argv);

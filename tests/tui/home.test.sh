@@ -6,8 +6,8 @@ mkdisk "$W/disk.img"
 truncate -s 32M "$W/stick.img"
 tui_start --disk "$W/disk.img" --disk "$W/stick.img" --boot-disk "$W/stick.img"
 wait_for "What to do"
-for t in "Back up a disk" "Restore an image" "Clone a disk" "Verify an image" "Shell" "Reboot" \
-	"Power off" "Help" "disk.img" "64.0 MiB" "stick.img" "[Lifeboat stick]"; do expect "$t"; done
+for t in "Back up a disk" "Restore an image" "Clone a disk" "Verify an image" "Browse an image" \
+	"Shell" "Reboot" "Power off" "Help" "disk.img" "64.0 MiB" "stick.img" "[Lifeboat stick]"; do expect "$t"; done
 screen | grep -E '^.*1 +vfat +EFI' >/dev/null || fail "partition 1 (vfat EFI) not listed"
 screen | grep -E '^.*2 +ext4 +root' >/dev/null || fail "partition 2 (ext4 root) not listed"
 screen | grep 'disk.img' | grep -q gpt || fail "partition table type not shown"
@@ -41,7 +41,7 @@ keys Escape
 wait_for "What to do"
 
 # reboot is refused in --disk mode (no real disks)
-keys Down Down Down Down Down Enter
+keys Down Down Down Down Down Down Enter    # Reboot, below Browse an image
 wait_for "Reboot the computer now?"
 keys y
 wait_for "Not done"
