@@ -73,6 +73,12 @@ lb_expect_fail 2 "interface name" restore "multicast://a/b" t1.img --yes
 lb_expect_fail 2 "--yes" restore multicast://auto t1.img
 lb_expect_fail 2 "--receivers" multicast one.lbi
 lb_expect_fail 2 "restore" verify multicast://auto
+lb_expect_fail 3 "not a usable Lifeboat image" multicast old.img --receivers 1
+lb_expect_fail 1 "cannot open nosuch.lbi" multicast nosuch.lbi --receivers 1
+lb_expect_fail 2 "not standard input" multicast - --receivers 1
+rm -f split.lbi.003.moved; mv split.lbi.003 split.lbi.003.moved
+lb_expect_fail 3 "split.lbi.003" multicast split.lbi --receivers 1   # a segment missing: named
+mv split.lbi.003.moved split.lbi.003
 lb_expect_fail 2 "bitrate" multicast one.lbi --receivers 2 --max-bitrate fast
 cmp -s t1.img old.img || fail "a refused restore changed its target"
 
