@@ -10,10 +10,12 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "err.h"
 #include "mcast.h"
@@ -181,6 +183,74 @@ int lb_mcast_open(struct lb_repo *r, struct lb_err *err)
 	return 0;
 }
 
+/* udp-receiver's last line that says something: not progress, not the "Transfer complete."
+ * it prints on every end (a timeout too), control characters (its bell) left out. */
+static void last_words(int fd, char *out, size_t cap)
+{
+	char buf[4096], *line, *save = NULL;
+	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
+	ssize_t n;
+	out[0] = 0;
+	if (end <= 0)
+		return;
+	n = pread(fd, buf, sizeof buf - 1, end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (line = strtok_r(buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		char *o = line;
+		for (char *p = line; *p; p++)
+			if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+				*o++ = *p;
+		*o = 0;
+		if (*line && strncmp(line, "Transfer complete", 17) && strncmp(line, "bytes=", 6))
+			snprintf(out, cap, "%s", line);
+	}
+	lb_sanitize(out);
+}
+
+/* Waits for udp-receiver: after success it has ended (the stream's EOF came from it); after a
+ * failure it is stopped when it lingers. Its own failure is named (the likely cause). */
+static int rx_wait(struct lb_repo *r, int ok, struct lb_err *err)
+{
+	pid_t pid = r->child;
+	int st = 0, killed = 0;
+	char last[300];
+	r->child = -1;
+	if (pid <= 0)
+		return 0;
+	for (int i = 0; !ok && i < 40; i++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			goto done;
+		if (w < 0 && errno != EINTR)
+			return 0;
+		usleep(50000);
+	}
+	if (!ok) {
+		kill(pid, SIGTERM);
+		killed = 1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return lb_fail(err, LB_EIO, "%s: lost udp-receiver: %s", lb_repo_name(r),
+			               strerror(errno));
+done:
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	/* stopped here, or by the closed pipe or Ctrl-C: the engine's own error says why */
+	if (killed || (WIFSIGNALED(st) && (WTERMSIG(st) == SIGPIPE || WTERMSIG(st) == SIGINT)))
+		return 0;
+	last_words(r->errfd, last, sizeof last);
+	if (WIFSIGNALED(st))
+		return lb_fail(err, LB_EIO, "%s: udp-receiver on %s was stopped by signal %d%s%s",
+		               lb_repo_name(r), r->u.host, WTERMSIG(st), last[0] ? ": " : "", last);
+	return lb_fail(err, LB_EIO, "%s: udp-receiver on %s failed (exit %d): %s%s", lb_repo_name(r),
+	               r->u.host, WEXITSTATUS(st), last[0] ? last : "no message",
+	               !last[0] || strstr(last, "timeout") ? " (no data for 60 s: the sender "
+	               "stopped, or dropped this machine)" : "");
+}
+
 int lb_mcast_close(struct lb_repo *r, int ok, struct lb_err *err)
 {
 	struct lb_mcast_rx *m = r->mc;
@@ -190,8 +260,7 @@ int lb_mcast_close(struct lb_repo *r, int ok, struct lb_err *err)
 	if (ok)
 		lb_repo_drain(r);
 	lb_repo_unstream(r);
-	rc = ok ? lb_repo_wait(r, "receiving the multicast", err) :
-	          lb_repo_reap(r, "receiving the multicast", err);
+	rc = rx_wait(r, ok, err);
 	if (!m)
 		return rc;
 	if (m->started) {
