@@ -20,6 +20,7 @@ if [ -n "${LB_UDPCAST_SRC:-}" ]; then
 		die "$src is not an udpcast-20120424 tree (LB_UDPCAST_SRC)"
 	srckey=$(cd "$src" && find . -type f \( -name '*.[ch]' -o -name 'configure' -o -name 'Makefile.in' \) | LC_ALL=C sort | xargs cat | sha256sum)
 elif ! src=$("$LB_ROOT/scripts/fetch-sources.sh" udpcast); then
+	rm -rf "$LB_CACHE"/src/.tmp-udpcast.*   # what the failed apt-get source left
 	say "the udpcast source (scripts/sources.pin) cannot be fetched; give an unpacked"
 	say "udpcast-20120424 tree as LB_UDPCAST_SRC=DIR to build udp-sender and udp-receiver"
 	exit 3
