@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "err.h"
+#include "mcast.h"
 #include "repo.h"
 
 static const struct {
@@ -16,6 +17,7 @@ static const struct {
 } schemes[] = {
 	{ "nfs://", LB_REPO_NFS }, { "smb://", LB_REPO_SMB }, { "cifs://", LB_REPO_SMB },
 	{ "ssh://", LB_REPO_SSH }, { "http://", LB_REPO_HTTP }, { "https://", LB_REPO_HTTPS },
+	{ "multicast://", LB_REPO_MCAST },
 };
 
 static int scheme_of(const char *s, size_t *len)
@@ -88,6 +90,8 @@ int lb_repo_parse(const char *s, struct lb_repo_url *u, struct lb_err *err)
 			return bad(err, "the URL", "it holds a space or a control character (write %20)");
 	snprintf(u->raw, sizeof u->raw, "%s", s);
 	u->kind = (enum lb_repo_kind)kind;
+	if (u->kind == LB_REPO_MCAST)   /* multicast://IF: no server, no path (mcast.h) */
+		return lb_mcast_parse_url(s, u->host, sizeof u->host, err);
 	auth = s + skip;
 	if (!(slash = strchr(auth, '/')))
 		return bad(err, s, "no path after the server (e.g. ssh://user@host/backups/pc.lbi)");
@@ -276,6 +280,12 @@ int lb_repo_open(struct lb_repo *r, const char *url, enum lb_repo_mode mode,
 	case LB_REPO_SSH:
 		rc = lb_repo_ssh_open(r, auth, err);
 		break;
+	case LB_REPO_MCAST:
+		if (mode == LB_REPO_WRITE)
+			return lb_fail(err, LB_EUSAGE, "%s: multicast is for restore (send with 'lifeboat "
+			               "multicast IMAGE')", url);
+		rc = lb_mcast_open(r, err);
+		break;
 	default:
 		if (mode == LB_REPO_WRITE)
 			return lb_fail(err, LB_EUSAGE, "%s: http(s) repositories are for restore and verify; "
@@ -301,6 +311,9 @@ int lb_repo_close(struct lb_repo *r, int ok, struct lb_err *err)
 		break;
 	case LB_REPO_SSH:
 		rc = lb_repo_ssh_close(r, ok, err);
+		break;
+	case LB_REPO_MCAST:
+		rc = lb_mcast_close(r, ok, err);
 		break;
 	case LB_REPO_HTTP:
 	case LB_REPO_HTTPS:

@@ -18,7 +18,7 @@
 #include "lifeboat.h"
 
 enum lb_repo_kind { LB_REPO_LOCAL, LB_REPO_NFS, LB_REPO_SMB, LB_REPO_SSH, LB_REPO_HTTP,
-                    LB_REPO_HTTPS };
+                    LB_REPO_HTTPS, LB_REPO_MCAST };   /* multicast://IF: mcast.h */
 
 struct lb_repo_url {
 	enum lb_repo_kind kind;
@@ -66,6 +66,7 @@ struct lb_repo {
 	int errfd;               /* memfd holding the child's messages */
 	char auth_env[300];      /* DROPBEAR_PASSWORD=... for the ssh children (wiped on close) */
 	char identity[PATH_MAX];
+	struct lb_mcast_rx *mc;  /* multicast://: the report channel (mcast_recv.c) */
 };
 
 /* Opens url for reading (restore, verify, info) or writing (backup). auth may be NULL. */

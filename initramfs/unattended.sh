@@ -13,7 +13,8 @@
 #   PLACE may also be a network repository URL (docs/DEPLOY.md "Network repositories"):
 #   nfs://host/export/path/pc.lbi, smb://[user@]host/share/path/pc.lbi, ssh://user@host/path/pc.lbi
 #   (backup: a URL ending in / is a folder, the image is named as above), http(s)://host/path/pc.lbi
-#   (restore, verify); lifeboat.credentials=FILE (a file in the initramfs: username=, password=,
+#   (restore, verify), multicast://IF or multicast://auto (restore: from `lifeboat multicast`,
+#   docs/DEPLOY.md "Multicast"); lifeboat.credentials=FILE (a file in the initramfs: username=, password=,
 #   domain=, identity=) for the ones that need a password or a key
 #   lifeboat.wait=SECONDS (disks to appear, default 30)  lifeboat.verify=0 (skip verify after
 #   backup)  lifeboat.name=NAME (image file name for backup)
@@ -142,7 +143,12 @@ wait_for() {  # CMD ARGS... ; prints its output once it succeeds
 }
 describe() { echo "/dev/$1 ($(($(cat "/sys/block/$1/size") / 2048)) MiB, serial '$(serial_of "$1")')"; }
 
-is_url() { case $1 in nfs://*|smb://*|cifs://*|ssh://*|http://*|https://*) return 0 ;; esac; return 1; }
+is_url() { case $1 in nfs://*|smb://*|cifs://*|ssh://*|http://*|https://*|multicast://*) return 0 ;; esac; return 1; }
+# multicast://IF|auto: the interface once it has an IPv4 address (DHCP may still be at work)
+mcast_if() {
+	local want=${1#multicast://}; want=${want%/}
+	ip -4 -o addr show 2>/dev/null | awk -v w="$want" '$2 != "lo" && (w == "auto" || $2 == w) { print $2; exit }'
+}
 [ -n "${LB_credentials:-}" ] && export LIFEBOAT_CREDENTIALS="$LB_credentials"
 place_fs() { echo "${1%%:*}"; }
 place_path() { case $1 in *:*) printf '%s\n' "${1#*:}" ;; *) echo /lifeboat/ ;; esac; }
@@ -215,6 +221,10 @@ restore)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "restore needs lifeboat.source=PLACE and lifeboat.dest=DISK"
 	if is_url "$LB_source"; then
 		img=$LB_source placedisk=
+		case $img in multicast://*)
+			nif=$(wait_for mcast_if "$img") || fail "no network interface with an address for $img"
+			say "multicast: receiving on $nif; waiting for the sender (lifeboat multicast IMAGE)" ;;
+		esac
 	else
 	mount_place "$LB_source"
 	path=$(place_path "$LB_source")

@@ -64,8 +64,19 @@ $(BUILD)/boot/busybox: scripts/build-busybox.sh initramfs/busybox.config $(BOOT_
 $(BUILD)/boot/dbclient: scripts/build-dropbear.sh scripts/sources.pin $(BOOT_SCRIPTS) | boot-deps
 	scripts/build-dropbear.sh $@
 
+# udp-sender, udp-receiver: multicast (imager/mcast_*.c). Status 3: no udpcast source to be had
+# (see the script): the stick is built without them, said loudly, unless LB_STRICT_PINS=1.
+# After giving LB_UDPCAST_SRC=DIR, remove $(BUILD)/boot/udpcast.stamp to build them.
+$(BUILD)/boot/udpcast.stamp: scripts/build-udpcast.sh scripts/sources.pin $(BOOT_SCRIPTS) | boot-deps
+	@mkdir -p $(@D); rm -f $(@D)/udp-sender $(@D)/udp-receiver
+	rc=0; scripts/build-udpcast.sh $(@D) || rc=$$?; \
+	if [ $$rc = 3 ] && [ "$${LB_STRICT_PINS:-}" != 1 ]; then \
+		echo "WARNING: the stick is built WITHOUT udpcast: multicast:// will not work on it" >&2; \
+	elif [ $$rc != 0 ]; then exit $$rc; fi
+	touch $@
+
 INITRAMFS_INPUTS := $(wildcard initramfs/* initramfs/*/*) scripts/mk-initramfs.sh
-$(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox $(BUILD)/boot/dbclient $(BUILD)/musl/sysroot.stamp
+$(OUT)/initramfs.cpio: $(INITRAMFS_INPUTS) $(OUT)/lifeboat $(BUILD)/boot/busybox $(BUILD)/boot/dbclient $(BUILD)/boot/udpcast.stamp $(BUILD)/musl/sysroot.stamp
 	scripts/mk-initramfs.sh $(OUT)/lifeboat $(BUILD)/boot/busybox $(MUSL_SYSROOT) $@
 
 $(OUT)/bzImage: $(OUT)/initramfs.cpio kernel-config/lifeboat.config scripts/build-kernel.sh $(BOOT_SCRIPTS) | boot-deps

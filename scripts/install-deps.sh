@@ -7,6 +7,7 @@ host=(build-essential pkg-config libext2fs-dev comerr-dev libdeflate-dev zlib1g-
       e2fsprogs gdisk fdisk dosfstools mtools fusefat ntfs-3g util-linux tmux time shellcheck
       cryptsetup-bin lvm2 xfsprogs btrfs-progs   # tests/cli/probe_containers
       openssh-server dropbear-bin curl iproute2   # tests/cli/netrepo: sshd, dbclient, http
+      udpcast   # tests/cli/multicast: udp-sender, udp-receiver (the stick has its own static ones)
       python3 dpkg-dev)   # dpkg-dev: apt-get source, for e2fsprogs' test images (tests/cli/ext_corrupt)
 bench=(partclone pigz zstd time)
 fuzz=(clang libclang-rt-14-dev)   # libFuzzer and the sanitizer runtimes for clang

@@ -2,7 +2,8 @@
 # Writes the initramfs archive from initramfs/files.list (gen_init_cpio lines), with a fixed
 # mtime so the same inputs give the same bytes, and no root needed for device nodes.
 # Usage: scripts/mk-initramfs.sh LIFEBOAT BUSYBOX SYSROOT OUT.cpio
-# @BOOT@ in the list is BUSYBOX's folder, where the other static tools are built (dbclient).
+# @BOOT@ in the list is BUSYBOX's folder, where the other static tools are built (dbclient,
+# udp-sender, udp-receiver). 'optfile' lines: files that may be missing (left out, said).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -eq 4 ] || die "usage: $0 LIFEBOAT BUSYBOX SYSROOT OUT.cpio"
@@ -29,6 +30,8 @@ release=$out.release
 	echo "linux-source-6.1 $ver"
 	cat "$sysroot/versions.txt"
 	sed -n 's/^busybox /busybox /p' "$LB_CACHE/src/busybox.used"
+	if [ -x "$(dirname "$busybox")/udp-sender" ]; then echo "udpcast 20120424"
+	else echo "udpcast: not included (no source; scripts/build-udpcast.sh)"; fi
 } >"$release"
 
 list=$out.list
@@ -46,6 +49,11 @@ awk '!($2 in seen) { seen[$2]; print }' "$list" >"$list.tmp" && mv "$list.tmp" "
 stage=$(realpath -m "$out.files"); rm -rf "$stage"; mkdir -p "$stage"
 n=0
 while read -r type name src rest; do
+	# optfile: a file that may be missing (udpcast without a source): left out, said
+	if [ "$type" = optfile ]; then
+		[ -f "$src" ] || { say "not on the stick: $name ($src was not built)"; continue; }
+		type="file"
+	fi
 	if [ "$type" = file ]; then
 		n=$((n + 1)); cp "$src" "$stage/$n"; touch -d "@$SOURCE_DATE_EPOCH" "$stage/$n"
 		src=$stage/$n

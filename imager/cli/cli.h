@@ -13,6 +13,7 @@ int cmd_info(int argc, char **argv);
 int cmd_clone(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_multicast(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 
@@ -66,6 +67,12 @@ int cli_repo_close(struct cli_repo *c, int ok, int status);
 /* The engine failed with engine: closes the repository and prints the cause (the transfer's
  * own failure first when it had one); returns the exit status. */
 int cli_repo_fail(struct cli_repo *c, const struct lb_err *engine);
+/* restore from multicast://: hands the result to the report channel (cmd_multicast.c);
+ * nothing for other repositories. */
+void cli_mcast_result(struct lb_repo *r, int rc, const struct lb_err *err,
+                      const struct lb_report *rep, int verify);
+/* restore from multicast://: says that it waits for the sender (the stream may start late). */
+void cli_mcast_waiting(const struct lb_repo *r, int quiet);
 
 /* Reading files out of an image (cli_fsr.c): `files` and `extract`. */
 #include "blockdev.h"

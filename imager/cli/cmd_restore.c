@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "cli.h"
+#include "mcast.h"
 
 static int confirm_plan(const struct lb_target_plan *p, int yes)
 {
@@ -102,11 +103,14 @@ int cmd_restore(int argc, char **argv)
 	if (o.to_partition && !o.partition)
 		return cli_usage("restore", "--to goes with --partition");
 	if (lb_repo_is_url(argv[optind]) && !yes &&
-	    (!strncasecmp(argv[optind], "ssh://", 6) || !strncasecmp(argv[optind], "http", 4)))
+	    (!strncasecmp(argv[optind], "ssh://", 6) || !strncasecmp(argv[optind], "http", 4) ||
+	     !strncasecmp(argv[optind], "multicast://", 12)))
 		return cli_usage("restore", "%s is read once, as a stream (as from standard input): "
 		                 "the plan cannot be shown before; add --yes", argv[optind]);
+	lb_mcast_set_target(argv[optind + 1]);   /* multicast://: named in its report */
 	if ((rc = cli_repo_open(&repo, "restore", argv[optind], LB_REPO_READ, creds)))
 		return rc;
+	cli_mcast_waiting(&repo.r, quiet);
 	o.image = repo.r.image;
 	o.target = argv[optind + 1];
 	o.progress = cli_progress;
@@ -131,6 +135,7 @@ int cmd_restore(int argc, char **argv)
 		                 "confirmation cannot be asked there)");
 	}
 	rc = lb_restore(&o, &rep, &err);
+	cli_mcast_result(&repo.r, rc, &err, &rep, o.verify);
 	cli_pass_free(&pass);
 	if (rc) {
 		int st;

@@ -176,6 +176,23 @@ static const char usage[] =
 "  command line (mount(2) data; DROPBEAR_PASSWORD in dbclient's environment) and a\n"
 "  password in the URL is refused.\n"
 "\n"
+"Multicast to a room (udpcast; docs/DEPLOY.md \"Multicast\"):\n"
+"  multicast IMAGE --receivers N [--interface IF] [--max-wait S] [--max-bitrate R]\n"
+"            [--retries-until-drop N] [--report-timeout S] [--quiet]\n"
+"      Sends IMAGE (every segment, in order) once, by udp-sender, to the machines that\n"
+"      run 'lifeboat restore multicast://IF TARGET --yes'. Starts when N receivers joined,\n"
+"      or S seconds (default 300) after the first one. --interface: default the first\n"
+"      wired interface up with an address. --max-bitrate: e.g. 500m (udp-sender's raw\n"
+"      rate). A receiver that stops answering is dropped after --retries-until-drop\n"
+"      (default 30: some 20 s) unanswered requests; only that long are the others held.\n"
+"      Each receiver reports its result on TCP port 9002 of the sender; the sender waits\n"
+"      up to --report-timeout (default 1800 s) after the transfer for the last ones, then\n"
+"      prints a table: MACHINE (address / host name), DISK, TIME, RESULT. Exit 0 only\n"
+"      when N machines restored and read back the image; 1 otherwise.\n"
+"  restore multicast://IF TARGET --yes   (IF: an interface, or auto)\n"
+"      udp-receiver feeds the restore as a stream: every chunk is checked, the target\n"
+"      read back against the chunk checksums, the result sent to the sender.\n"
+"\n"
 "Common options: --quiet (no progress on stderr), --help, --version.\n"
 "Restore and clone ask to type 'yes' on the terminal unless --yes is given, and refuse\n"
 "an empty (0-byte) target: a card reader with no card, a loop device with no file.\n"
@@ -199,7 +216,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list }, { "backup", cmd_backup }, { "restore", cmd_restore },
 		{ "verify", cmd_verify }, { "info", cmd_info }, { "clone", cmd_clone },
 		{ "export", cmd_export }, { "serve", cmd_serve },
-		{ "files", cmd_files }, { "extract", cmd_extract },
+		{ "files", cmd_files }, { "extract", cmd_extract }, { "multicast", cmd_multicast },
 	};
 	if (argc < 2)
 		return tui_main(argc, argv);
