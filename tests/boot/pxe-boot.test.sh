@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Network boot of out/netboot (make netboot), without a stick: in a network namespace of its own,
+# a bridge with the test's tap on it and dnsmasq on the bridge (DHCP and TFTP, configured as
+# docs/DEPLOY.md's full-DHCP example), qemu boots over PXE: SeaBIOS runs qemu's iPXE ROM of the
+# e1000 NIC, which loads pxelinux.0, PXELINUX loads Lifeboat's kernel by TFTP. Then /init takes
+# an address by DHCP on that NIC (the kernel's e1000 driver) and says it on the serial console,
+# and the screens start there. Nothing leaves the namespace.
+# LB_PXE_FIRMWARES="bios uefi" also boots OVMF over PXE (shim, network GRUB, Debian's kernel by
+# TFTP): slow under software emulation, so not by default.
+. "$(dirname "$0")/lib.sh"
+NETBOOT=${NETBOOT:-$ROOT/out/netboot}
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/install-deps.sh boot)"
+command -v dnsmasq >/dev/null || skip "dnsmasq missing (scripts/install-deps.sh boot: dnsmasq-base)"
+[ -f "$NETBOOT/pxelinux.0" ] && [ -f "$NETBOOT/boot/lifeboat" ] || skip "no $NETBOOT (make netboot)"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespace)"
+[ -f /usr/lib/ipxe/qemu/efi-e1000.rom ] || skip "qemu's iPXE ROMs missing (ipxe-qemu)"
+ns=lbpxe$$ DPID=
+net_cleanup() {
+	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
+	QEMU_PID=
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	cleanup
+}
+trap net_cleanup EXIT
+ip netns add "$ns" || skip "cannot create a network namespace"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add br0 type bridge
+ip -n "$ns" addr add 10.77.42.1/24 dev br0
+ip -n "$ns" tuntap add dev tap0 mode tap || die "cannot create a tap device"
+ip -n "$ns" link set tap0 master br0
+ip -n "$ns" link set tap0 up
+ip -n "$ns" link set br0 up
+
+# docs/DEPLOY.md, "Full DHCP": the same lines, this network's addresses
+cat >"$T/dnsmasq.conf" <<EOF
+port=0
+interface=br0
+bind-interfaces
+dhcp-range=10.77.42.100,10.77.42.150,255.255.255.0,10m
+dhcp-match=set:bios,option:client-arch,0
+dhcp-match=set:efi64,option:client-arch,7
+dhcp-match=set:efi64,option:client-arch,9
+dhcp-match=set:efihttp,option:client-arch,16
+dhcp-boot=tag:bios,pxelinux.0
+dhcp-boot=tag:efi64,bootx64.efi
+dhcp-option-force=tag:efihttp,60,HTTPClient
+dhcp-boot=tag:efihttp,http://10.77.42.1/bootx64.efi
+enable-tftp
+tftp-root=$NETBOOT
+EOF
+ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" --user=root \
+	--dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-dhcp &
+DPID=$!
+for _ in $(seq 50); do grep -q 'TFTP root' "$T/dnsmasq.log" 2>/dev/null && break; sleep 0.1; done
+grep -q 'TFTP root' "$T/dnsmasq.log" || { cat "$T/dnsmasq.log"; die "dnsmasq did not start"; }
+
+mac=52:54:00:4c:42:01
+for fw in ${LB_PXE_FIRMWARES:-bios}; do
+	log=$T/$fw.log; : >"$log"
+	args=(-machine q35 -m 1024 -smp 2 -accel tcg,thread=multi -display none -vga std -monitor none
+		-serial "file:$log" -no-reboot
+		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "e1000,netdev=n0,mac=$mac,bootindex=0")
+	if [ "$fw" = uefi ]; then
+		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/vars.fd"
+		args+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+		       -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd")
+	fi
+	QEMU_START=$(date +%s.%N)
+	ip netns exec "$ns" qemu-system-x86_64 "${args[@]}" >"$T/qemu.out" 2>&1 </dev/null &
+	QEMU_PID=$!
+	if ! wait_line "$log" "$READY_LINE" ${LB_BOOT_TIMEOUT:-300}; then
+		show_log "$log"; tail -n 20 "$T/dnsmasq.log"; die "$fw: no '$READY_LINE' on the serial console"
+	fi
+	echo "$fw: lifeboat running on ttyS0 $(since_start) s after qemu started, booted over the network"
+	sent() { grep -qE "sent .*/$1 to " "$T/dnsmasq.log" || { cat "$T/dnsmasq.log"; die "$fw: $1 was not sent by TFTP"; }; }
+	if [ "$fw" = bios ]; then
+		sent pxelinux.0; sent ldlinux.c32; sent pxelinux.cfg/default; sent boot/lifeboat
+		grep -aq 'lifeboat: legacy BIOS, no Secure Boot' "$log" || { show_log "$log"; die "bios: /init did not say legacy BIOS"; }
+	else
+		sent bootx64.efi; sent grubx64.efi; sent grub/grub.cfg; sent boot/vmlinuz; sent boot/initrd.img
+	fi
+	# the address dnsmasq leased to the NIC (by its MAC), and /init saying it
+	addr=$(awk -v m="$mac" '$2 == m { print $3 }' "$T/leases" | tail -n1)
+	[ -n "$addr" ] || { cat "$T/leases" "$T/dnsmasq.log"; die "$fw: no lease for $mac"; }
+	line=$(tr -d '\r' <"$log" | grep -a -m1 "lifeboat: network: eth[0-9]* $addr/24")
+	[ -n "$line" ] || { show_log "$log"; die "$fw: /init did not show the DHCP address $addr"; }
+	echo "$fw: $line"
+	grep -aq "DHCP server 10.77.42.1" <<<"$line" || die "$fw: the lease line does not name the DHCP server"
+	# the screens: the home screen is drawn on ttyS0
+	for _ in $(seq 60); do screen_text "$log" | grep -q 'What to do' && break; sleep 1; done
+	screen_text "$log" | grep -q 'What to do' || { screen_text "$log" | tail -n 30; die "$fw: the home screen did not appear on ttyS0"; }
+	echo "$fw: the home screen is on ttyS0"
+	kill "$QEMU_PID"; wait "$QEMU_PID" 2>/dev/null; QEMU_PID=
+done
+echo "pxe-boot: booted over the network (${LB_PXE_FIRMWARES:-bios}) with an address by DHCP"
