@@ -5,13 +5,14 @@
 #   pxelinux.0, ldlinux.c32   PXELINUX (Debian's pxelinux, syslinux-common): legacy BIOS PXE
 #   pxelinux.cfg/default      the stick's syslinux.cfg (same labels, same APPEND lines) and
 #                             SYSAPPEND 2 (BOOTIF=MAC on the command line: no stick to wait for)
-#   bootx64.efi               shim (Microsoft-signed): what UEFI PXE and HTTP boot start
+#   bootx64.efi               shim (Microsoft-signed): what UEFI PXE starts
 #   grubx64.efi               Debian's signed network GRUB (grubnetx64.efi.signed), started by
 #                             shim from the same place and by the same protocol
 #   mmx64.efi                 MokManager, which shim starts to enrol a key
 #   grub/grub.cfg             read by that GRUB at /grub on the server (its built-in prefix):
 #                             the labels of the syslinux.cfg, Debian's kernel, the same APPEND
 #   boot/lifeboat             Lifeboat's own kernel, initramfs built in (BIOS)
+#   lifeboat.efi              -> boot/lifeboat: UEFI HTTP boot with Secure Boot off (docs/DEPLOY.md)
 #   boot/vmlinuz, initrd.img  Debian's signed kernel and Lifeboat's initramfs + modules (UEFI)
 # The paths are those of the stick's FAT partition, so the stick's syslinux.cfg works as it is.
 # Usage: scripts/mk-netboot.sh BZIMAGE UEFI_DIR [SYSLINUX.CFG] OUTDIR
@@ -44,6 +45,10 @@ cp "$uefi/EFI/BOOT/BOOTX64.EFI" "$tree/bootx64.efi"
 cp "$uefi/EFI/BOOT/mmx64.efi" "$tree/mmx64.efi"
 cp "$root/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed" "$tree/grubx64.efi"
 cp "$kernel" "$tree/boot/lifeboat"
+# UEFI HTTP boot without Secure Boot: the firmware starts Lifeboat's kernel itself (EFI stub,
+# initramfs inside, one file), since Debian's network GRUB cannot use the network the firmware's
+# HTTP boot set up. Firmware takes a file by HTTP as an EFI program only when it ends in .efi.
+ln -s boot/lifeboat "$tree/lifeboat.efi"
 cp "$uefi/boot/vmlinuz" "$uefi/boot/initrd.img" "$tree/boot/"
 
 # GRUB: one entry per LABEL of the syslinux.cfg, its APPEND after the console options (Debian's
@@ -56,7 +61,7 @@ awk -v src="$(basename "$cfg")" '
 	toupper($1) == "APPEND" && label != "" { $1 = ""; sub(/^ +/, ""); append = $0 }
 	END {
 		flush()
-		print "# Lifeboat over the network (UEFI PXE and HTTP boot), written by scripts/mk-netboot.sh from"
+		print "# Lifeboat over the network (UEFI PXE), written by scripts/mk-netboot.sh from"
 		print "# " src ": the same labels and APPEND lines as pxelinux.cfg/default. GRUB reads this file"
 		print "# at /grub on the server it was loaded from; /boot/... are on that server too."
 		print "set timeout=0"

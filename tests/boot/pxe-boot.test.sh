@@ -5,8 +5,10 @@
 # e1000 NIC, which loads pxelinux.0, PXELINUX loads Lifeboat's kernel by TFTP. Then /init takes
 # an address by DHCP on that NIC (the kernel's e1000 driver) and says it on the serial console,
 # and the screens start there. Nothing leaves the namespace.
-# LB_PXE_FIRMWARES="bios uefi" also boots OVMF over PXE (shim, network GRUB, Debian's kernel by
-# TFTP): slow under software emulation, so not by default.
+# LB_PXE_FIRMWARES="bios uefi http" also boots OVMF over PXE (shim, network GRUB, Debian's kernel
+# by TFTP) and by OVMF's own UEFI HTTP boot (lifeboat.efi from an HTTP server in the namespace;
+# PXE then gets no boot file, so the firmware goes on to HTTP): slow under software emulation,
+# so not by default.
 . "$(dirname "$0")/lib.sh"
 NETBOOT=${NETBOOT:-$ROOT/out/netboot}
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/install-deps.sh boot)"
@@ -14,8 +16,9 @@ command -v dnsmasq >/dev/null || skip "dnsmasq missing (scripts/install-deps.sh 
 [ -f "$NETBOOT/pxelinux.0" ] && [ -f "$NETBOOT/boot/lifeboat" ] || skip "no $NETBOOT (make netboot)"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespace)"
 [ -f /usr/lib/ipxe/qemu/efi-e1000.rom ] || skip "qemu's iPXE ROMs missing (ipxe-qemu)"
-ns=lbpxe$$ DPID=
+ns=lbpxe$$ DPID= HPID=
 net_cleanup() {
+	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
 	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
 	QEMU_PID=
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
@@ -45,23 +48,38 @@ dhcp-match=set:efihttp,option:client-arch,16
 dhcp-boot=tag:bios,pxelinux.0
 dhcp-boot=tag:efi64,bootx64.efi
 dhcp-option-force=tag:efihttp,60,HTTPClient
-dhcp-boot=tag:efihttp,http://10.77.42.1/bootx64.efi
+dhcp-boot=tag:efihttp,http://10.77.42.1/lifeboat.efi
 enable-tftp
 tftp-root=$NETBOOT
 EOF
-ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" --user=root \
-	--dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-dhcp &
-DPID=$!
-for _ in $(seq 50); do grep -q 'TFTP root' "$T/dnsmasq.log" 2>/dev/null && break; sleep 0.1; done
-grep -q 'TFTP root' "$T/dnsmasq.log" || { cat "$T/dnsmasq.log"; die "dnsmasq did not start"; }
+start_dnsmasq() {  # CONF
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	: >"$T/dnsmasq.log"
+	ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file="$1" --user=root \
+		--dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" --log-dhcp &
+	DPID=$!
+	for _ in $(seq 50); do grep -q 'TFTP root' "$T/dnsmasq.log" 2>/dev/null && break; sleep 0.1; done
+	grep -q 'TFTP root' "$T/dnsmasq.log" || { cat "$T/dnsmasq.log"; die "dnsmasq did not start"; }
+}
+start_dnsmasq "$T/dnsmasq.conf"
 
 mac=52:54:00:4c:42:01
 for fw in ${LB_PXE_FIRMWARES:-bios}; do
 	log=$T/$fw.log; : >"$log"
 	args=(-machine q35 -m 1024 -smp 2 -accel tcg,thread=multi -display none -vga std -monitor none
-		-serial "file:$log" -no-reboot
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "e1000,netdev=n0,mac=$mac,bootindex=0")
-	if [ "$fw" = uefi ]; then
+		-serial "file:$log" -no-reboot -netdev tap,id=n0,ifname=tap0,script=no,downscript=no)
+	if [ "$fw" = http ]; then
+		# OVMF's own virtio driver and HTTP boot (no iPXE ROM); PXE answers without a boot file
+		args+=(-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=0")
+		grep -v '^dhcp-boot=tag:efi64' "$T/dnsmasq.conf" >"$T/dnsmasq-http.conf"
+		start_dnsmasq "$T/dnsmasq-http.conf"
+		command -v python3 >/dev/null || skip "python3 missing (the HTTP server)"
+		ip netns exec "$ns" python3 -m http.server --bind 10.77.42.1 --directory "$NETBOOT" 80 >"$T/http.log" 2>&1 &
+		HPID=$!
+	else
+		args+=(-device "e1000,netdev=n0,mac=$mac,bootindex=0")
+	fi
+	if [ "$fw" = uefi ] || [ "$fw" = http ]; then
 		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/vars.fd"
 		args+=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
 		       -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd")
@@ -77,6 +95,9 @@ for fw in ${LB_PXE_FIRMWARES:-bios}; do
 	if [ "$fw" = bios ]; then
 		sent pxelinux.0; sent ldlinux.c32; sent pxelinux.cfg/default; sent boot/lifeboat
 		grep -aq 'lifeboat: legacy BIOS, no Secure Boot' "$log" || { show_log "$log"; die "bios: /init did not say legacy BIOS"; }
+	elif [ "$fw" = http ]; then
+		grep -q '"GET /lifeboat.efi HTTP/1.1" 200' "$T/http.log" || { cat "$T/http.log"; die "http: lifeboat.efi was not fetched by HTTP"; }
+		grep -aq 'kernel [0-9.]*-lifeboat' "$log" || { show_log "$log"; die "http: not Lifeboat's kernel"; }
 	else
 		sent bootx64.efi; sent grubx64.efi; sent grub/grub.cfg; sent boot/vmlinuz; sent boot/initrd.img
 	fi
