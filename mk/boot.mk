@@ -93,6 +93,6 @@ $(OUT)/netboot/.stamp: $(OUT)/bzImage $(OUT)/uefi/.stamp scripts/mk-netboot.sh s
 run: $(OUT)/lifeboat-usb.img
 	scripts/run-qemu.sh $(OUT)/lifeboat-usb.img
 
-# --- tests: the boot suite needs the USB image and the host lifeboat -----------------------------
+# --- tests: the boot suite needs the USB image, out/netboot (pxe-boot) and the host lifeboat -----
 CHECK_SUITES += boot
-CHECK_DEPS += $(OUT)/lifeboat-usb.img
+CHECK_DEPS += $(OUT)/lifeboat-usb.img $(OUT)/netboot/.stamp
