@@ -7,6 +7,7 @@
 #   make initramfs  out/initramfs.cpio
 #   make uefi       out/uefi/             shim, GRUB, Debian's signed kernel + initrd (Secure Boot)
 #   make usb        out/lifeboat-usb.img  MBR: FAT32 ESP (UEFI + syslinux) + exFAT data partition
+#   make netboot    out/netboot/          the same kernels and initramfs for PXE and HTTP boot
 #   make run        boot the image in qemu on this terminal with a demo disk and an empty disk
 #   make boot-deps  install the Debian packages the boot side needs
 
@@ -24,12 +25,13 @@ STATIC_OBJS := $(STATIC_SRCS:%.c=$(BUILD)/musl/%.o)
 BOOT_SCRIPTS := scripts/lib.sh scripts/fetch-sources.sh scripts/sources.pin
 FORCE_IF_MISSING = $(if $(wildcard $(1)),,lb-force)
 
-.PHONY: static kernel initramfs uefi usb run boot-deps static-libs busybox lb-force
+.PHONY: static kernel initramfs uefi usb netboot run boot-deps static-libs busybox lb-force
 static: $(OUT)/lifeboat
 kernel: $(OUT)/bzImage
 initramfs: $(OUT)/initramfs.cpio
 usb: $(OUT)/lifeboat-usb.img
 uefi: $(OUT)/uefi/.stamp
+netboot: $(OUT)/netboot/.stamp
 static-libs: $(BUILD)/musl/sysroot.stamp
 busybox: $(BUILD)/boot/busybox
 lb-force:
@@ -92,10 +94,16 @@ $(OUT)/uefi/.stamp: $(OUT)/initramfs.cpio $(UEFI_INPUTS) $(BOOT_SCRIPTS) | boot-
 $(OUT)/lifeboat-usb.img: $(OUT)/bzImage $(OUT)/uefi/.stamp scripts/mk-usb.sh scripts/syslinux.cfg
 	scripts/mk-usb.sh $(OUT)/bzImage $@
 
+# --- network boot: PXELINUX, shim + network GRUB, the same kernels (docs/DEPLOY.md) -------------
+$(OUT)/netboot/.stamp: $(OUT)/bzImage $(OUT)/uefi/.stamp scripts/mk-netboot.sh scripts/syslinux.cfg \
+		scripts/fetch-debs.sh scripts/boot-debs.pin $(BOOT_SCRIPTS)
+	scripts/mk-netboot.sh $(OUT)/bzImage $(OUT)/uefi $(OUT)/netboot
+	@touch $@
+
 # --- qemu on this terminal: demo disk (GPT, ESP, ext4 with files) + an empty disk -----------------
 run: $(OUT)/lifeboat-usb.img
 	scripts/run-qemu.sh $(OUT)/lifeboat-usb.img
 
-# --- tests: the boot suite needs the USB image and the host lifeboat -----------------------------
+# --- tests: the boot suite needs the USB image, out/netboot (pxe-boot) and the host lifeboat -----
 CHECK_SUITES += boot
-CHECK_DEPS += $(OUT)/lifeboat-usb.img
+CHECK_DEPS += $(OUT)/lifeboat-usb.img $(OUT)/netboot/.stamp

@@ -4,6 +4,7 @@
 # autoconf, automake, libtool: the Debian source of libsodium comes without its configure.
 # kmod: depmod over Debian's kernel modules; zstd: the UEFI initrd; sbsigntool: the Secure Boot
 # test strips the kernel's signature (sbattach --remove) to see the firmware refuse it.
+# dnsmasq-base: DHCP and TFTP of the network boot test (the binary only, no service started).
 cat <<'LIST'
 build-essential
 musl-tools
@@ -31,6 +32,7 @@ syslinux-common
 qemu-system-x86
 ovmf
 tmux
+dnsmasq-base
 kmod
 zstd
 sbsigntool
