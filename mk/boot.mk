@@ -66,11 +66,13 @@ $(BUILD)/boot/busybox: scripts/build-busybox.sh initramfs/busybox.config $(BOOT_
 $(BUILD)/boot/dbclient: scripts/build-dropbear.sh scripts/sources.pin $(BOOT_SCRIPTS) | boot-deps
 	scripts/build-dropbear.sh $@
 
-# udp-sender, udp-receiver: multicast (imager/mcast_*.c). Status 3: no udpcast source to be had
-# (see the script): the stick is built without them, said loudly, unless LB_STRICT_PINS=1.
-# After giving LB_UDPCAST_SRC=DIR, remove $(BUILD)/boot/udpcast.stamp to build them.
+# udp-sender, udp-receiver: multicast (imager/mcast_*.c): static from the pinned source, or
+# Debian's binary package with its glibc when the archive serves no source (see the script).
+# Status 3 (LB_UDPCAST_FROM=source and no source): the stick is built without them, said
+# loudly, unless LB_STRICT_PINS=1. After giving LB_UDPCAST_SRC=DIR, remove
+# $(BUILD)/boot/udpcast.stamp to build from it.
 $(BUILD)/boot/udpcast.stamp: scripts/build-udpcast.sh scripts/sources.pin $(BOOT_SCRIPTS) | boot-deps
-	@mkdir -p $(@D); rm -f $(@D)/udp-sender $(@D)/udp-receiver
+	@mkdir -p $(@D); rm -rf $(@D)/udp-sender $(@D)/udp-receiver $(@D)/udpcast-lib $(@D)/udpcast.release
 	rc=0; scripts/build-udpcast.sh $(@D) || rc=$$?; \
 	if [ $$rc = 3 ] && [ "$${LB_STRICT_PINS:-}" != 1 ]; then \
 		echo "WARNING: the stick is built WITHOUT udpcast: multicast:// will not work on it" >&2; \

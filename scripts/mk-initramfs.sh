@@ -30,8 +30,9 @@ release=$out.release
 	echo "linux-source-6.1 $ver"
 	cat "$sysroot/versions.txt"
 	sed -n 's/^busybox /busybox /p' "$LB_CACHE/src/busybox.used"
-	if [ -x "$(dirname "$busybox")/udp-sender" ]; then echo "udpcast 20120424"
-	else echo "udpcast: not included (no source; scripts/build-udpcast.sh)"; fi
+	if [ -x "$(dirname "$busybox")/udp-sender" ] && [ -f "$(dirname "$busybox")/udpcast.release" ]; then
+		cat "$(dirname "$busybox")/udpcast.release"
+	else echo "udpcast: not included (scripts/build-udpcast.sh had neither source nor package)"; fi
 } >"$release"
 
 list=$out.list
@@ -51,7 +52,11 @@ n=0
 while read -r type name src rest; do
 	# optfile: a file that may be missing (udpcast without a source): left out, said
 	if [ "$type" = optfile ]; then
-		[ -f "$src" ] || { say "not on the stick: $name ($src was not built)"; continue; }
+		if [ ! -f "$src" ]; then
+			# /lib/udpcast is only for Debian's binary udpcast: quiet when it is static
+			case $name in /lib/udpcast/*) [ -f "$(dirname "$busybox")/udp-sender" ] && continue ;; esac
+			say "not on the stick: $name ($src was not built)"; continue
+		fi
 		type="file"
 	fi
 	if [ "$type" = file ]; then
