@@ -38,7 +38,8 @@ fi
 
 # from_debs: Debian's binary udpcast and its glibc, unpacked, wrapped (see the top)
 from_debs() {
-	local dir=$LB_CACHE/udpcast/debs-$(key_of "$UDPCAST_DEB $LIBC6_DEB" "$0")
+	local dir
+	dir=$LB_CACHE/udpcast/debs-$(key_of "$UDPCAST_DEB $LIBC6_DEB" "$0")
 	fetch_debs() {
 		[ -f "$dir/.complete" ] && return
 		local tmp=$dir.tmp pkg want have dl
