@@ -175,21 +175,47 @@ int lb_fsr_readlink(struct lb_fsr *f, uint64_t id, char *buf, size_t cap, struct
 
 /* ---- lookup -------------------------------------------------------------------------------- */
 
+/* FAT, exFAT and NTFS names are case-insensitive to Windows, so "/efi/boot" should find
+ * "EFI/BOOT" there: an exact match wins, else one match ignoring ASCII case (two such names,
+ * possible in NTFS's POSIX namespace, are ambiguous and refused). Non-ASCII letters are
+ * compared exactly: folding them needs the volume's upcase table. */
 struct find {
 	const char *name;
 	size_t len;
+	int nocase;             /* the filesystem's names are case-insensitive */
 	struct lb_fsr_stat st;
 	int found;
+	struct lb_fsr_stat cst; /* the first case-insensitive match, and how many there were */
+	int cfound;
 };
+
+static int ascii_casecmp(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 1;
+	}
+	return 0;
+}
 
 static int find_cb(void *ctx, const char *name, size_t len, const struct lb_fsr_stat *st)
 {
 	struct find *fd = ctx;
-	if (len != fd->len || memcmp(name, fd->name, len))
+	if (len != fd->len)
 		return 0;
-	fd->st = *st;
-	fd->found = 1;
-	return 1;
+	if (!memcmp(name, fd->name, len)) {
+		fd->st = *st;
+		fd->found = 1;
+		return 1;
+	}
+	if (fd->nocase && !ascii_casecmp(name, fd->name, len) && fd->cfound++ == 0)
+		fd->cst = *st;
+	return 0;
 }
 
 int lb_fsr_lookup(struct lb_fsr *f, const char *path, struct lb_fsr_stat *st, struct lb_err *err)
@@ -238,10 +264,23 @@ int lb_fsr_lookup(struct lb_fsr *f, const char *path, struct lb_fsr_stat *st, st
 			p = rest;
 			continue;
 		}
+		fd.nocase = strcmp(f->ops->name, "ext") != 0;
 		if ((rc = lb_fsr_readdir(f, cur.id, find_cb, &fd, err)) && !fd.found)
 			goto out;
 		rc = 0;
 		lb_err_clear(err);
+		if (!fd.found && fd.cfound > 1) {
+			char esc[600];
+			lb_fsr_escape(p, fd.len, esc, sizeof esc);
+			rc = lb_fail(err, LB_ENOENT, "%s: \"%s\" is not in %s%.*s, and %d names there differ "
+			             "from it only in case: give the one meant exactly", path, esc,
+			             p == todo ? "/" : "", (int)(p - todo), todo, fd.cfound);
+			goto out;
+		}
+		if (!fd.found && fd.cfound == 1) {
+			fd.st = fd.cst;
+			fd.found = 1;
+		}
 		if (!fd.found) {
 			char esc[600];
 			lb_fsr_escape(p, fd.len, esc, sizeof esc);

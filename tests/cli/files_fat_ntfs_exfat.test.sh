@@ -168,6 +168,10 @@ for p in 1 2 3; do
 	grep -q '^d.* empty dir$' ls$p.txt || { cat ls$p.txt; fail "partition $p: a directory"; }
 	lb files img.lbi --partition $p "/Documents and Settings/Ünïcödé folder/deeper/deepest" |
 		grep -q ' 71680 .* leaf.bin$' || fail "partition $p: a nested file and its size"
+	# names are case-insensitive on these filesystems, as Windows has them
+	lb files img.lbi --partition $p /EFI/BOOT >ci1.txt && lb files img.lbi --partition $p /efi/Boot >ci2.txt ||
+		fail "partition $p: /efi/Boot does not find EFI/BOOT"
+	cmp -s ci1.txt ci2.txt || fail "partition $p: /efi/Boot lists something else than /EFI/BOOT"
 done
 grep -q '\$MFT\|\$Bitmap' ls2.txt && fail "NTFS metadata files are listed"
 grep -qF " $uni" ls2.txt && grep -qF " $uni" ls3.txt || fail "the name outside the BMP is not listed"
