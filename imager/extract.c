@@ -219,7 +219,7 @@ static int make_room(struct ex *x, int dirfd, const char *name, int is_dir)
 		return -1;
 	}
 	if (!x->o->overwrite) {
-		line(x, 1, "exists in the destination: not replaced (--overwrite replaces it)");
+		line(x, 1, "exists in the destination: not replaced");
 		return -1;
 	}
 	if (S_ISDIR(sb.st_mode)) {
@@ -586,8 +586,7 @@ static int prepare(struct ex *x, const char *const *paths, int npaths, struct lb
 			int exists = n && !fstatat(x->root_fd, n, &sb, AT_SYMLINK_NOFOLLOW);
 			free(n);
 			if (exists)
-				return lb_fail(err, LB_EREFUSED, "%s/%.*s exists: nothing was extracted "
-				               "(--overwrite replaces files and merges directories)",
+				return lb_fail(err, LB_EREFUSED, "%s/%.*s exists: nothing was extracted",
 				               x->o->to, (int)len, name);
 		}
 	}
@@ -608,8 +607,8 @@ static int root_clash(struct ex *x, const struct lb_fsr_stat *st)
 		if (!rc && !fstatat(x->root_fd, l.v[i].name, &sb, AT_SYMLINK_NOFOLLOW)) {
 			char esc[400];
 			lb_fsr_escape(l.v[i].name, l.v[i].len, esc, sizeof esc);
-			rc = lb_fail(x->err, LB_EREFUSED, "%s/%s exists: nothing was extracted "
-			             "(--overwrite replaces files and merges directories)", x->o->to, esc);
+			rc = lb_fail(x->err, LB_EREFUSED, "%s/%s exists: nothing was extracted",
+			             x->o->to, esc);
 		}
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i].name);

@@ -246,8 +246,6 @@ static void result(struct bi *b, const char *const *paths, int npaths, int rc,
 		title = "Copy failed";
 		char m[sizeof err->msg];
 		snprintf(m, sizeof m, "%s", err->msg[0] ? err->msg : "(no details)");
-		char *cli = strstr(m, " (--");   /* a hint at a command-line option: not here */
-		if (cli) *cli = 0;
 		fprintf(o, "The copy %s: %s\n\n", rc == LB_EREFUSED ? "was refused, nothing was "
 			"copied" : "stopped", lb_sanitize(m));
 	}

@@ -1,5 +1,6 @@
 /* lifeboat extract IMAGE [--partition N] PATH... --to DIR: files or whole trees of a
  * backed-up filesystem copied out, with modes and times, without restoring the disk. */
+#include <string.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,10 +66,14 @@ int cmd_extract(int argc, char **argv)
 		        (unsigned long long)rep.dirs, (unsigned long long)rep.symlinks,
 		        (unsigned long long)rep.links, (unsigned long long)rep.specials,
 		        rep.skipped ? ", not made: " : "", rep.skipped ? "devices (not root)" : "");
+	/* the engine says what is in the way; the option that replaces it is the CLI's to name */
+	int in_way = rc == LB_EREFUSED || (rep.text && strstr(rep.text, ": not replaced"));
 	lb_extract_report_free(&rep);
 	cli_fsr_close(&c);
 	if (rc)
 		rc = cli_error(&err);
+	if (in_way)
+		fprintf(stderr, "lifeboat: --overwrite replaces files and merges directories\n");
 out:
 	for (int i = 0; i < n; i++)
 		free(paths[i]);
