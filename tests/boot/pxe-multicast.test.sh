@@ -129,6 +129,9 @@ for i in $(seq "$N"); do
 done
 QPIDS=()
 echo "all $N machines (${FWS[*]}) powered off $((SECONDS - START)) s after they were started"
+# the sender ends once every machine reported (a machine that never joined: after --max-wait)
+for _ in $(seq 180); do kill -0 "$SPID" 2>/dev/null || break; sleep 1; done
+kill -0 "$SPID" 2>/dev/null && { guest_logs; die "the sender still runs 180 s after the machines powered off"; }
 rc=0; wait "$SPID" || rc=$?; SPID=
 cat "$T/sender.err" "$T/summary.txt"
 
