@@ -38,10 +38,11 @@ net_cleanup() {
 }
 trap net_cleanup EXIT
 
-# --- the image: a small GPT disk (64 MiB, one ext4 partition with files), backed up on the host;
+# --- the image: a small GPT disk (64 MiB, one ext4 partition with files), backed up on the host
+# (sgdisk without -q: with it, sgdisk 1.0.9 exits 0 without writing the partition);
 # the machines' disks hold old random data, and so does the reference restored locally
 truncate -s 64M "$T/src.img"
-sgdisk -q -o -n 1:1M:+40M -t 1:8300 -c 1:data "$T/src.img" >/dev/null || die "sgdisk failed"
+sgdisk -o -n 1:2048:+40M -t 1:8300 -c 1:data "$T/src.img" >/dev/null 2>&1 && [ "$(part_range "$T/src.img" 1)" = "1048576 41943040" ] || die "sgdisk failed"
 mkdir -p "$T/tree/etc" "$T/tree/home/pupil"
 echo "room 12, image of $(date -u +%F)" >"$T/tree/etc/motd"
 head -c 3000000 /dev/urandom >"$T/tree/home/pupil/data.bin"
@@ -162,4 +163,11 @@ grep -q "multicast complete: $N of $N" "$T/sender.err" || die "no 'multicast com
 for i in $(seq "$N"); do
 	cmp "$T/pc$i.img" "$T/ref.img" || die "pc$i's disk differs from a local restore of the image"
 done
+# and what they hold is the source's: the same partition table, the ext4's files, e2fsck clean
+diff <(sgdisk -p "$T/src.img" | sed -n '/^Number/,$p') <(sgdisk -p "$T/pc1.img" | sed -n '/^Number/,$p') || die "partition tables differ"
+part_extract "$T/pc1.img" 1 "$T/pc1-p1"
+e2fsck -fn "$T/pc1-p1" >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; die "e2fsck found problems on pc1's restored ext4"; }
+mkdir -p "$T/pc1-tree"; debugfs -R "rdump / $T/pc1-tree" "$T/pc1-p1" >/dev/null 2>&1
+rm -rf "$T/pc1-tree/lost+found"
+diff -r "$T/tree" "$T/pc1-tree" || die "pc1's files differ from the source's"
 echo "pxe-multicast: $N machines (${FWS[*]}) booted over the network, restored the image by multicast, identical to a local restore"
