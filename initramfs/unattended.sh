@@ -221,10 +221,6 @@ restore)
 	[ -n "$LB_source" ] && [ -n "$LB_dest" ] || fail "restore needs lifeboat.source=PLACE and lifeboat.dest=DISK"
 	if is_url "$LB_source"; then
 		img=$LB_source placedisk=
-		case $img in multicast://*)
-			nif=$(wait_for mcast_if "$img") || fail "no network interface with an address for $img"
-			say "multicast: receiving on $nif; waiting for the sender (lifeboat multicast IMAGE)" ;;
-		esac
 	else
 	mount_place "$LB_source"
 	path=$(place_path "$LB_source")
@@ -242,6 +238,11 @@ restore)
 	[ "$tgt" = "$placedisk" ] && fail "the target /dev/$tgt holds the image itself"
 	[ "$tgt" = "$(boot_disk)" ] && fail "the target /dev/$tgt is the Lifeboat stick"
 	say "target: $(describe "$tgt")"
+	# the target first: a machine without its disk says so instead of waiting for a sender
+	case $img in multicast://*)
+		nif=$(wait_for mcast_if "$img") || fail "no network interface with an address for $img"
+		say "multicast: receiving on $nif; waiting for the sender (lifeboat multicast IMAGE)" ;;
+	esac
 	run restore "$img" "/dev/$tgt" --yes || fail "restore ended with status $?"
 	say "unattended restore: OK: ${img#"$mnt"} -> /dev/$tgt" ;;
 disks)
