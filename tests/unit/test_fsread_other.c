@@ -28,7 +28,7 @@
  * search_relative is static: the suppression names its caller. */
 const char *__asan_default_options(void);
 const char *__lsan_default_suppressions(void);
-const char *__asan_default_options(void) { return "fast_unwind_on_malloc=0"; }
+const char *__asan_default_options(void) { return "fast_unwind_on_malloc=0:print_suppressions=0"; }
 const char *__lsan_default_suppressions(void) { return "leak:ntfs_make_symlink\n"; }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
