@@ -162,8 +162,9 @@ keys c
 wait_for "Copy to: choose a folder"
 keys Enter
 wait_for "Copy 1 entry (120 MiB)"
-keys y
-keys Escape
+# y and Esc in one write: Esc is waiting when the copy's first progress call reads the keys, so
+# the stop is asked before the copy can finish (two writes raced a fast copy and lost)
+keys y Escape
 wait_for "Stop now?" 20
 screen_trim
 wait_for "Copying files"
