@@ -49,15 +49,18 @@ fi
 
 command -v tmux >/dev/null || skip "tmux missing (the terminfo part was not run)"
 export TMUX_TMPDIR=$T
+# one tmux server per terminal type: a new session on the server the last kill-session is
+# shutting down fails ("server exited unexpectedly")
 for term in linux vt100 vt102 xterm xterm-256color screen; do
-	tmux new-session -d -s "st-$$" -x 100 -y 30 "env -i TERM=$term LANG=C.UTF-8 $S tui --disk $T/src.img; sleep 30"
+	tm() { tmux -L "st-$term" "$@"; }
+	tm new-session -d -s "st-$$" -x 100 -y 30 "env -i TERM=$term LANG=C.UTF-8 $S tui --disk $T/src.img; sleep 30"
 	ok=
-	for _ in $(seq 1 20); do
-		tmux capture-pane -p -t "st-$$" | grep -q 'What to do' && { ok=1; break; }
+	for _ in $(seq 1 40); do
+		tm capture-pane -p -t "st-$$" | grep -q 'What to do' && { ok=1; break; }
 		sleep 0.25
 	done
-	scr=$(tmux capture-pane -p -t "st-$$")
-	tmux kill-session -t "st-$$"
+	scr=$(tm capture-pane -p -t "st-$$")
+	tm kill-server
 	[ -n "$ok" ] || { echo "$scr"; die "TERM=$term: the home screen did not draw"; }
 	grep -qi 'unknown terminal\|not found' <<<"$scr" && die "TERM=$term: $scr"
 	echo "TERM=$term: home screen drawn"
