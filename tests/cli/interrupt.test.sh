@@ -4,15 +4,21 @@
 # and removes its temporary files; after SIGKILL a .part file may remain, and `verify` and
 # `restore` of it say it is incomplete (exit 3) without writing to the target.
 . "$(dirname "$0")/lib.sh"
-random_disk src.img 192
-sgdisk -n1:2048:+96M src.img >/dev/null
-mk_ext src.img 1 ext4 "" >/dev/null      # an ext4 area (planned by libext2fs), the rest raw
-random_target dst.img 192
+random_disk src.img 256
+sgdisk -n1:2048:+96M -n2:200704:0 src.img >/dev/null
+mk_ext src.img 1 ext4 "" >/dev/null      # an ext4 area (planned by libext2fs)
+# and a partition without a filesystem, copied whole, of text-like data (base64): zstd passes
+# random data through in a few ms per chunk at any level, and an empty ext4 is a few blocks,
+# so such a disk is backed up in ~60 ms on a fast machine — too fast for kills to land inside
+# it (CI saw that). Compressible data makes level 9 take a second or two to spread kills over.
+# (112 MiB encode to 151 MiB: they end at 249 MiB, inside partition 2 at 98..255 MiB)
+head -c $((112 << 20)) /dev/urandom | base64 -w 76 | dd of=src.img bs=1M seek=98 conv=notrunc status=none
+random_target dst.img 256
 clean=$(sum dst.img)
 incomplete='incomplete|truncated|ends early|end marker|missing'
 
 # zstd's default level 3 backs this disk up in a few hundred ms, too fast for kills spread over
-# it to land inside a running backup on a loaded machine: level 9 (a few seconds) gives room.
+# it to land inside a running backup on a loaded machine: level 9 gives room.
 # How long an uninterrupted backup takes here (the kills are spread over it).
 # Timed warm (a second run): the first one also fills the page cache, and the later, faster
 # runs would then often finish before a kill timed from it.
