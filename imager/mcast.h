@@ -58,7 +58,8 @@ struct lb_mcast_row {
 	char host[128], disk[256];
 	char result[600];        /* "ok", "failed: ...", "died: ...", "no report", ... */
 	int ok;
-	double seconds;          /* the receiver's own restore time; 0 unknown */
+	double seconds;          /* transfer start to its result (its own restore time when the
+	                          * start was not seen); 0 unknown */
 	int udp_id;              /* udp-sender's #N, -1 none */
 	int dropped;             /* udp-sender dropped it */
 	int fd;                  /* report connection, -1 none */

@@ -32,6 +32,7 @@ struct sctx {
 	size_t llen;
 	char last[400];          /* udp-sender's last message that is not progress */
 	int cap;
+	double t_start;          /* when udp-sender said "Starting transfer", 0 before */
 };
 
 static struct lb_mcast_row *row_for(struct sctx *c, const char *addr)
@@ -67,6 +68,8 @@ static void sender_line(struct sctx *c, const struct lb_mcast_send_opts *o, char
 		return;
 	lb_sanitize(l);
 	ev = lb_mcast_sender_line(l, addr, sizeof addr, &id);
+	if (ev == LB_MEV_START && !c->t_start)
+		c->t_start = lb_now();
 	if (ev == LB_MEV_JOIN && (w = row_for(c, addr)))
 		w->udp_id = id;
 	else if (ev == LB_MEV_DROP)
@@ -142,7 +145,7 @@ static void end_row(struct lb_mcast_row *w, const char *why)
 	w->done = 1;
 }
 
-static void read_report(struct lb_mcast_row *w)
+static void read_report(struct sctx *c, struct lb_mcast_row *w)
 {
 	ssize_t n = read(w->fd, w->buf + w->blen, sizeof w->buf - 1 - w->blen);
 	char *nl, *p;
@@ -166,7 +169,9 @@ static void read_report(struct lb_mcast_row *w)
 				snprintf(w->disk, sizeof w->disk, "%s", m.disk);
 			if (!m.hello) {
 				w->ok = m.ok;
-				w->seconds = m.seconds;
+				/* from the start of the transfer to this result (restore and read-back):
+				 * the receiver's own clock also counts its wait for the other machines */
+				w->seconds = c->t_start > 0 ? lb_now() - c->t_start : m.seconds;
 				snprintf(w->result, sizeof w->result, "%s%s%s", m.ok ? "ok" : "failed",
 				         m.msg[0] ? ": " : "", m.msg);
 				end_row(w, NULL);
@@ -380,7 +385,7 @@ int lb_mcast_send(const struct lb_mcast_send_opts *o, struct lb_mcast_result *re
 			if (!pf[i].revents)
 				continue;
 			if (who[i])
-				read_report(who[i]);
+				read_report(&c, who[i]);
 			else if (pf[i].fd == c.errpipe)
 				read_sender(&c, o);
 			else

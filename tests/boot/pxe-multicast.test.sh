@@ -158,6 +158,11 @@ nb=0; for f in "${FWS[@]}"; do [ "$f" = bios ] && nb=$((nb + 1)); done
 [ "$rc" = 0 ] || die "the sender exited $rc"
 [ "$(grep -cE '^10\.77\.43\.[0-9]+ / .* /dev/vda +[0-9.]+ s +ok: restored .*read back and verified' "$T/summary.txt")" = "$N" ] ||
 	die "the sender's table does not list $N machines as ok"
+# each machine is named after its MAC address (dnsmasq here gives no names), not all "lifeboat"
+for i in $(seq "$N"); do
+	grep -qE "^10\.77\.43\.[0-9]+ / lifeboat-4c43$((10 + i)) " "$T/summary.txt" ||
+		die "the sender's table has no row for pc$i by its name lifeboat-4c43$((10 + i))"
+done
 [ "$(wc -l <"$T/summary.txt")" = $((N + 1)) ] || die "the sender's table has other rows than its heading and the $N machines"
 grep -q "multicast complete: $N of $N" "$T/sender.err" || die "no 'multicast complete: $N of $N' from the sender"
 for i in $(seq "$N"); do

@@ -96,7 +96,7 @@ done
 
 if command -v shellcheck >/dev/null; then
 	shellcheck -s dash -x -S warning "$ROOT"/initramfs/init "$ROOT"/initramfs/unattended.sh \
-		"$ROOT"/initramfs/lifeboat-console "$ROOT"/initramfs/lib.sh || fail "shellcheck warnings in initramfs/"
+		"$ROOT"/initramfs/lifeboat-console "$ROOT"/initramfs/lib.sh "$ROOT"/initramfs/udhcpc/default.script || fail "shellcheck warnings in initramfs/"
 else
 	echo "shellcheck not installed: scripts not linted"
 fi
